@@ -1,0 +1,71 @@
+"""Shared fixtures: small corpora built in tmp_path, a model fitted through the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_corpora"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+NEWS_ARCHIVE = SHARED_DATA / "20news-bydate.tar.gz"
+
+THEMES = {
+    "space": "the rocket launched a satellite into orbit around the planet while astronauts watched",
+    "cooking": "the chef baked bread with flour butter and sugar in a hot oven for dinner",
+    "sport": "the team scored a goal in the final match and the players celebrated the win",
+}
+
+
+def theme_texts(n_per_theme: int = 6) -> list[tuple[str, str]]:
+    """Deterministic little documents on three themes, as (theme, text) pairs."""
+    out = []
+    for theme, base in THEMES.items():
+        words = base.split()
+        for i in range(n_per_theme):
+            # rotate the words so the documents differ while keeping their theme
+            rot = words[i % len(words) :] + words[: i % len(words)]
+            out.append((theme, " ".join(rot[: len(rot) - (i % 3)])))
+    return out
+
+
+@pytest.fixture
+def theme_dir(tmp_path: Path) -> Path:
+    """A directory of .txt files, one document each, three themes."""
+    d = tmp_path / "corpus"
+    d.mkdir()
+    for i, (theme, text) in enumerate(theme_texts()):
+        (d / f"{theme}_{i:02d}.txt").write_text(text + "\n", encoding="utf-8")
+    return d
+
+
+@pytest.fixture
+def theme_csv(tmp_path: Path) -> Path:
+    import csv
+
+    p = tmp_path / "docs.csv"
+    with p.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["doc", "body", "theme"])
+        for i, (theme, text) in enumerate(theme_texts()):
+            w.writerow([f"d{i}", text, theme])
+    return p
+
+
+@pytest.fixture(scope="session")
+def hobbies_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hobbies sample corpus fitted with k=4 through the library API (not the CLI)."""
+    from topicnmf import NMFConfig, VectorizerConfig, fit, load_corpus
+
+    out = fit(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(), NMFConfig(n_components=4))
+    path = tmp_path_factory.mktemp("models") / "hobbies.npz"
+    out.model.save(path)
+    return path
+
+
+@pytest.fixture
+def news_archive() -> Path:
+    if not NEWS_ARCHIVE.exists():
+        pytest.skip(f"20 Newsgroups archive not found at {NEWS_ARCHIVE} (only in the dev/CI workspace)")
+    return NEWS_ARCHIVE

@@ -1,0 +1,230 @@
+"""Writers for the tool's tables: topics (top terms) and document-topic weights.
+
+Machine formats only (CSV, JSON, JSONL); the readable terminal table is drawn by the CLI.
+Numbers are written with six significant digits so that the same model gives the same bytes.
+
+Topics, CSV (one row per topic and term, "long" form, easy to filter and pivot)::
+
+    topic,label,share,rank,term,weight
+
+Topics, JSON: a list of ``{"topic", "label", "share", "terms": [{"term", "weight"}]}``;
+JSONL: one such object per line.
+
+Document-topic weights, CSV::
+
+    id,topic_0,...,topic_{k-1},dominant_topic,dominant_label,dominant_weight
+
+or, with ``top_topics=N``::
+
+    id,rank1_topic,rank1_label,rank1_weight,...,rankN_topic,rankN_label,rankN_weight
+
+JSON/JSONL: ``{"id", "weights": [...], "dominant_topic", "dominant_label", "dominant_weight"}``
+(or ``"top_topics": [{"topic", "label", "weight"}]``). A document with no known term has zero
+weights and an empty (CSV) or null (JSON) dominant topic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from topicnmf.errors import ParameterError
+
+OUTPUT_FORMATS = ("table", "csv", "json", "jsonl")
+_EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def format_from_path(path: str | os.PathLike[str]) -> str | None:
+    """The output format implied by a file name's extension, or None if it implies none."""
+    return _EXTENSIONS.get(Path(path).suffix.lower())
+
+
+def require_format_from_path(path: str | os.PathLike[str], option: str) -> str:
+    fmt = format_from_path(path)
+    if fmt is None:
+        raise ParameterError(
+            f"{option} {str(path)!r}: cannot tell the format from the extension; "
+            "use a name ending in .csv, .json or .jsonl"
+        )
+    return fmt
+
+
+def num(x: float) -> float:
+    """A float rounded to six significant digits (stable text, no noise digits)."""
+    return float(f"{x:.6g}")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+_CSV_SPECIAL = frozenset(',"\r\n')
+
+
+def csv_line(fields: Sequence[Any]) -> str:
+    """One CSV record (RFC 4180 quoting, "\\n" line end).
+
+    Written by hand because the csv module, told to end lines with "\\n", leaves a lone
+    carriage return in a field unquoted, which breaks every reader of the file.
+    """
+    out = []
+    for field in fields:
+        text = str(field)
+        if _CSV_SPECIAL.intersection(text) or text != text.strip(" "):
+            text = '"' + text.replace('"', '""') + '"'
+        out.append(text)
+    return ",".join(out) + "\n"
+
+
+# -- topics -------------------------------------------------------------------------------
+
+
+def topic_records(model: Any, top: int) -> list[dict[str, Any]]:
+    """One record per topic: id, label, share and its top terms with weights."""
+    tops = model.top_terms(top)
+    labels = model.topic_labels()
+    return [
+        {
+            "topic": t,
+            "label": labels[t],
+            "share": num(float(model.topic_share[t])),
+            "terms": [{"term": term, "weight": num(w)} for term, w in tops[t]],
+        }
+        for t in range(model.n_topics)
+    ]
+
+
+def write_topics(records: Sequence[dict[str, Any]], fh: IO[str], fmt: str) -> None:
+    """Write topic records to an open text file in ``csv``, ``json`` or ``jsonl``."""
+    if fmt == "csv":
+        fh.write(csv_line(["topic", "label", "share", "rank", "term", "weight"]))
+        for rec in records:
+            for rank, term in enumerate(rec["terms"], start=1):
+                fh.write(
+                    csv_line(
+                        [
+                            rec["topic"],
+                            rec["label"],
+                            _fmt(rec["share"]),
+                            rank,
+                            term["term"],
+                            _fmt(term["weight"]),
+                        ]
+                    )
+                )
+    elif fmt == "json":
+        json.dump(list(records), fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+    elif fmt == "jsonl":
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    else:
+        raise ParameterError(f"unknown output format {fmt!r}; use csv, json or jsonl")
+
+
+# -- document-topic weights ---------------------------------------------------------------
+
+
+class DocTopicWriter:
+    """Streams document-topic rows to an open text file, batch by batch.
+
+    Parameters
+    ----------
+    fh : text file
+        Destination (stdout or an atomic temporary file).
+    fmt : {"csv", "json", "jsonl"}
+    labels : list of str
+        One label per topic.
+    top_topics : int, optional
+        Write only the N strongest topics per document instead of every weight.
+    """
+
+    def __init__(self, fh: IO[str], fmt: str, labels: Sequence[str], top_topics: int | None):
+        if fmt not in ("csv", "json", "jsonl"):
+            raise ParameterError(f"unknown output format {fmt!r}; use csv, json or jsonl")
+        self.fh = fh
+        self.fmt = fmt
+        self.labels = list(labels)
+        self.k = len(self.labels)
+        self.top = min(top_topics, self.k) if top_topics else None
+        self.rows = 0
+        self._csv = fmt == "csv"
+        if self._csv:
+            if self.top:
+                header = ["id"]
+                for r in range(1, self.top + 1):
+                    header += [f"rank{r}_topic", f"rank{r}_label", f"rank{r}_weight"]
+            else:
+                header = ["id", *(f"topic_{t}" for t in range(self.k))]
+                header += ["dominant_topic", "dominant_label", "dominant_weight"]
+            fh.write(csv_line(header))
+        elif fmt == "json":
+            fh.write("[")
+
+    def _ranked(self, row: np.ndarray) -> list[int]:
+        # strongest first; ties by topic index; zero weights are not "top topics"
+        order = np.argsort(-row, kind="stable")[: self.top]
+        return [int(t) for t in order if row[t] > 0]
+
+    def write(self, ids: Sequence[str], W: np.ndarray) -> None:
+        """Write one batch: ``ids[i]`` has weights ``W[i]``."""
+        for doc_id, row in zip(ids, W, strict=True):
+            if self._csv:
+                self.fh.write(csv_line(self._csv_row(doc_id, row)))
+            else:
+                text = json.dumps(self._record(doc_id, row), ensure_ascii=False)
+                if self.fmt == "json":
+                    self.fh.write(("\n  " if self.rows == 0 else ",\n  ") + text)
+                else:
+                    self.fh.write(text + "\n")
+            self.rows += 1
+
+    def _csv_row(self, doc_id: str, row: np.ndarray) -> list[Any]:
+        if self.top:
+            out: list[Any] = [doc_id]
+            ranked = self._ranked(row)
+            for r in range(self.top):
+                if r < len(ranked):
+                    t = ranked[r]
+                    out += [t, self.labels[t], _fmt(row[t])]
+                else:
+                    out += ["", "", ""]
+            return out
+        has = bool((row > 0).any())
+        t = int(np.argmax(row))
+        return [
+            doc_id,
+            *(_fmt(x) for x in row),
+            t if has else "",
+            self.labels[t] if has else "",
+            _fmt(row[t]) if has else _fmt(0.0),
+        ]
+
+    def _record(self, doc_id: str, row: np.ndarray) -> dict[str, Any]:
+        if self.top:
+            return {
+                "id": doc_id,
+                "top_topics": [
+                    {"topic": t, "label": self.labels[t], "weight": num(row[t])}
+                    for t in self._ranked(row)
+                ],
+            }
+        has = bool((row > 0).any())
+        t = int(np.argmax(row))
+        return {
+            "id": doc_id,
+            "weights": [num(x) for x in row],
+            "dominant_topic": t if has else None,
+            "dominant_label": self.labels[t] if has else None,
+            "dominant_weight": num(row[t]) if has else 0.0,
+        }
+
+    def close(self) -> None:
+        """Finish the document (closes the JSON array); does not close the file."""
+        if self.fmt == "json":
+            self.fh.write("\n]\n" if self.rows else "]\n")

@@ -1,0 +1,113 @@
+"""Safe file writing: every output appears whole or not at all.
+
+A file is written to a temporary sibling (same folder, so the final rename never crosses
+file systems) and moved into place with ``os.replace`` only after it has been written and
+flushed. If anything goes wrong on the way (an exception, Ctrl-C, SIGTERM turned into an
+exception by the CLI, a full disk) the temporary file is removed and any existing file at
+the destination is left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from topicnmf.errors import OutputError
+
+# Temporary files start with this prefix so that a crash that could not clean up (SIGKILL,
+# power loss) leaves something a person can recognise and delete.
+TEMP_PREFIX = ".topicnmf-tmp-"
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Fail early, before hours of work, if ``path`` cannot be written.
+
+    Checks that the parent folder exists and is writable, and that ``path`` is not a folder.
+    Raises :class:`OutputError` with a message saying what to do.
+    """
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise OutputError(f"cannot write {str(p)!r}: it is a directory; give a file name")
+    if not parent.is_dir():
+        raise OutputError(
+            f"cannot write {str(p)!r}: folder {str(parent)!r} does not exist; create it first"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot write {str(p)!r}: no permission to write in folder {str(parent)!r}"
+        )
+    if p.exists() and not os.access(p, os.W_OK):
+        raise OutputError(f"cannot write {str(p)!r}: the file is read-only")
+    return p
+
+
+def _describe_os_error(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        reason = "the disk is full"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        reason = "permission denied"
+    elif exc.errno == errno.EROFS:
+        reason = "the file system is read-only"
+    else:
+        reason = exc.strerror or str(exc)
+    return f"could not write {str(path)!r}: {reason}; the previous file (if any) was left unchanged"
+
+
+@contextlib.contextmanager
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", *, encoding: str = "utf-8", newline: str = ""
+) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; rename it over ``path`` on success.
+
+    Parameters
+    ----------
+    path : path-like
+        The final destination.
+    mode : {"w", "wb"}
+        Text or binary.
+    encoding, newline : str
+        Passed to :func:`open` in text mode (``newline=""`` keeps CSV line endings exact).
+
+    Raises
+    ------
+    OutputError
+        When the folder is missing or not writable, or a write fails (disk full, ...).
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write mode must be 'w' or 'wb', not {mode!r}")
+    final = check_writable(path)
+    folder = final.parent if str(final.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(_describe_os_error(final, exc)) from exc
+    tmp = Path(tmp_name)
+    committed = False
+    try:
+        if mode == "wb":
+            fh: IO[Any] = os.fdopen(fd, "wb")
+        else:
+            fh = os.fdopen(fd, "w", encoding=encoding, newline=newline)
+        try:
+            with fh:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise OutputError(_describe_os_error(final, exc)) from exc
+        # mkstemp creates files readable only by the owner; give the result the usual mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, final)
+        committed = True
+    finally:
+        if not committed:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
