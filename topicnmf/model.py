@@ -63,13 +63,19 @@ MAX_COMPRESSION_RATIO = 1000
 
 @dataclass
 class FitStats:
-    """What happened during a fit (stored in the model, shown by ``info``)."""
+    """What happened during a fit (stored in the model, shown by ``info``).
+
+    ``loss`` is the solver's objective (for Frobenius, 0.5 * ||V - WH||^2 plus penalties);
+    ``frobenius_error`` is ||V - WH||_F of the saved model (scikit-learn's
+    ``reconstruction_err_``) and ``relative_error`` that divided by ||V||_F.
+    """
 
     n_documents: int
     n_terms: int
     n_nonzero: int
     n_iter: int
     loss: float
+    frobenius_error: float
     relative_error: float
     converged: bool
     seconds_read_vectorize: float
@@ -473,16 +479,18 @@ def _load_reference(path: Path, arrays: dict[str, np.ndarray], n_terms: int) -> 
 
 
 def library_versions() -> dict[str, str]:
-    import scipy
-    import sklearn
+    """Versions of what the fit ran on (read from package metadata: importing scikit-learn
+    just to ask would add most of a second to every command)."""
+    from importlib import metadata
 
-    return {
-        "topicnmf": __version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "python": platform.python_version(),
-    }
+    versions = {"topicnmf": __version__, "numpy": np.__version__}
+    for dist in ("scipy", "scikit-learn"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "unknown"
+    versions["python"] = platform.python_version()
+    return versions
 
 
 def order_topics(W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -611,12 +619,14 @@ def fit(
     W = transform(V, H, nmf_config, n_threads=n_jobs)
     share = _topic_share(W, H)
     rel = reconstruction_error(V, W, H)
+    v_norm = float(sp.linalg.norm(V)) if V.nnz else 0.0
     stats = FitStats(
         n_documents=int(n_docs),
         n_terms=int(n_terms),
         n_nonzero=int(V.nnz),
         n_iter=int(result.n_iter),
         loss=float(result.loss),
+        frobenius_error=rel * v_norm,
         relative_error=rel,
         converged=bool(result.converged),
         seconds_read_vectorize=round(t1 - t0, 3),
