@@ -30,7 +30,8 @@ format: install
 
 demo: install
 	$(BIN)/topicnmf fit sample_corpora/hobbies -k 4 -o demo-model.npz --format table
-	$(BIN)/topicnmf assign -m demo-model.npz sample_corpora/news.csv --id-column id --top-topics 2 --format csv | head -5
+	printf 'We planted tomatoes and basil in the raised bed\nThe telescope showed the rings of Saturn\n' \
+	  | $(BIN)/topicnmf assign -m demo-model.npz - --top-topics 2 --format table
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests never download: without the archive, 20 Newsgroups must fail, not fetch.
+os.environ["TOPICNMF_OFFLINE"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_corpora"
@@ -12,7 +16,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 NEWS_ARCHIVE = SHARED_DATA / "20news-bydate.tar.gz"
 
 THEMES = {
-    "space": "the rocket launched a satellite into orbit around the planet while astronauts watched",
+    "space": "the rocket launched a satellite into orbit around the planet as astronauts watched",
     "cooking": "the chef baked bread with flour butter and sugar in a hot oven for dinner",
     "sport": "the team scored a goal in the final match and the players celebrated the win",
 }
@@ -67,5 +71,7 @@ def hobbies_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def news_archive() -> Path:
     if not NEWS_ARCHIVE.exists():
-        pytest.skip(f"20 Newsgroups archive not found at {NEWS_ARCHIVE} (only in the dev/CI workspace)")
+        pytest.skip(
+            f"20 Newsgroups archive not found at {NEWS_ARCHIVE} (only in the dev/CI workspace)"
+        )
     return NEWS_ARCHIVE

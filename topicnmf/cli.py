@@ -58,6 +58,17 @@ def _error(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
 
 
+def _stopped(how: str) -> str:
+    """The message for an interrupted run: which outputs (if any) it finished writing."""
+    from topicnmf.fileio import committed_files
+
+    done = committed_files()
+    if not done:
+        return f"{how}; no output file was written or changed"
+    names = ", ".join(repr(p) for p in done)
+    return f"{how} after writing {names}; no other output file was written or changed"
+
+
 class TopicNMFGroup(click.Group):
     """A click group that turns library errors and signals into messages and exit codes."""
 
@@ -66,8 +77,15 @@ class TopicNMFGroup(click.Group):
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+        from topicnmf.fileio import reset_committed_files
+
+        reset_committed_files()
         try:
-            return super().invoke(ctx)
+            rv = super().invoke(ctx)
+            # Flush here rather than at interpreter exit, so that a closed pipe or a full
+            # disk on stdout is handled below like any other error.
+            sys.stdout.flush()
+            return rv
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except TopicNMFError as exc:
@@ -85,11 +103,28 @@ class TopicNMFGroup(click.Group):
         except KeyboardInterrupt:
             if _debug():
                 raise
-            _error("interrupted; no output file was written or changed")
+            _error(_stopped("interrupted"))
             ctx.exit(130)
         except Terminated:
-            _error("terminated; no output file was written or changed")
+            _error(_stopped("terminated"))
             ctx.exit(143)
+        except OSError as exc:
+            # I/O failures the library did not attribute to a file: stdout on a full disk,
+            # a failing device. One line, exit 1, as for any bad file.
+            if _debug():
+                raise
+            import errno
+
+            from topicnmf.fileio import os_error_reason
+
+            reason = os_error_reason(exc)
+            if exc.filename:
+                _error(f"{str(exc.filename)!r}: {reason}")
+            elif exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                _error(f"could not write the output: {reason}")
+            else:
+                _error(f"input/output error: {reason}")
+            ctx.exit(1)
         except MemoryError:
             if _debug():
                 raise
@@ -166,6 +201,8 @@ class Reporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
+            # data written so far goes out first, so a terminal shows the two in order
+            sys.stdout.flush()
             click.echo(message, err=True)
 
     @contextlib.contextmanager
@@ -254,10 +291,13 @@ def corpus_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option(
             "--input-format",
-            type=click.Choice(["auto", "lines", "csv", "tsv", "jsonl"]),
+            type=click.Choice(["auto", "lines", "document", "csv", "tsv", "jsonl"]),
             default="auto",
             show_default=True,
-            help="How to read files and stdin; 'auto' goes by the extension (stdin: lines).",
+            help=(
+                "How to read files and stdin: lines (a document each), document (the whole "
+                "file is one), csv, tsv, jsonl; auto: by extension (stdin: lines)."
+            ),
         ),
         click.option("--glob", help="File pattern for directories [default: *.txt]."),
         click.option(

@@ -154,6 +154,13 @@ class DocTopicWriter:
         self.top = min(top_topics, self.k) if top_topics else None
         self.rows = 0
         self._csv = fmt == "csv"
+        self._started = False
+
+    def _start(self) -> None:
+        # The header (or the opening bracket) is written with the first row, not before: a
+        # corpus that fails before its first document leaves stdout empty.
+        self._started = True
+        fh = self.fh
         if self._csv:
             if self.top:
                 header = ["id"]
@@ -163,7 +170,7 @@ class DocTopicWriter:
                 header = ["id", *(f"topic_{t}" for t in range(self.k))]
                 header += ["dominant_topic", "dominant_label", "dominant_weight"]
             fh.write(csv_line(header))
-        elif fmt == "json":
+        elif self.fmt == "json":
             fh.write("[")
 
     def _ranked(self, row: np.ndarray) -> list[int]:
@@ -173,6 +180,8 @@ class DocTopicWriter:
 
     def write(self, ids: Sequence[str], W: np.ndarray) -> None:
         """Write one batch: ``ids[i]`` has weights ``W[i]``."""
+        if not self._started:
+            self._start()
         for doc_id, row in zip(ids, W, strict=True):
             if self._csv:
                 self.fh.write(csv_line(self._csv_row(doc_id, row)))
@@ -226,5 +235,7 @@ class DocTopicWriter:
 
     def close(self) -> None:
         """Finish the document (closes the JSON array); does not close the file."""
+        if not self._started:
+            self._start()
         if self.fmt == "json":
             self.fh.write("\n]\n" if self.rows else "]\n")

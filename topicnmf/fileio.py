@@ -34,6 +34,11 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise OutputError(f"cannot write {str(p)!r}: it is a directory; give a file name")
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(
+            f"cannot write {str(p)!r}: {str(parent)!r} is a file, not a folder; "
+            "give a path in an existing folder"
+        )
     if not parent.is_dir():
         raise OutputError(
             f"cannot write {str(p)!r}: folder {str(parent)!r} does not exist; create it first"
@@ -47,16 +52,39 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def os_error_reason(exc: OSError) -> str:
+    """A short, plain reason for an OSError ("the disk is full", "permission denied", ...)."""
+    reasons = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exceeded",
+        errno.EFBIG: "the file is too large for the file system",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "the file system is read-only",
+        errno.EIO: "input/output error (a failing disk or network file system?)",
+    }
+    return reasons.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
 def _describe_os_error(path: Path, exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        reason = "the disk is full"
-    elif exc.errno in (errno.EACCES, errno.EPERM):
-        reason = "permission denied"
-    elif exc.errno == errno.EROFS:
-        reason = "the file system is read-only"
-    else:
-        reason = exc.strerror or str(exc)
-    return f"could not write {str(path)!r}: {reason}; the previous file (if any) was left unchanged"
+    return (
+        f"could not write {str(path)!r}: {os_error_reason(exc)}; "
+        "the previous file (if any) was left unchanged"
+    )
+
+
+# Files this process has renamed into place, in order (the CLI names them when a run is
+# interrupted after some of its outputs were written).
+_committed: list[str] = []
+
+
+def committed_files() -> list[str]:
+    """Paths written (renamed into place) by :func:`atomic_write` since the last reset."""
+    return list(_committed)
+
+
+def reset_committed_files() -> None:
+    _committed.clear()
 
 
 @contextlib.contextmanager
@@ -101,13 +129,28 @@ def atomic_write(
                 os.fsync(fh.fileno())
         except OSError as exc:
             raise OutputError(_describe_os_error(final, exc)) from exc
-        # mkstemp creates files readable only by the owner; give the result the usual mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, final)
+        try:
+            # mkstemp creates files readable only by the owner; give the result the usual mode.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, final)
+        except OSError as exc:
+            raise OutputError(_describe_os_error(final, exc)) from exc
         committed = True
+        _committed.append(str(path))
+        _sync_folder(folder)
     finally:
         if not committed:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every system can sync a folder)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

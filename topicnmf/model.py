@@ -302,23 +302,74 @@ def _bad(path: Path, what: str) -> ModelFileError:
 
 
 def _check_zip_directory(path: Path) -> None:
-    """Refuse crafted archives before any array is read (sizes come from the zip directory)."""
+    """Refuse crafted archives before any array is read.
+
+    Two passes. The zip directory first: member names, encryption, compression method,
+    declared sizes (per member and in all) and compression ratios, so that a small file
+    cannot make the loader decompress or reserve gigabytes. Then each member's .npy header
+    (a few hundred bytes): no object dtype, and the array it declares must fill the member
+    exactly, because numpy allocates what the header declares before reading the data.
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
+            seen: set[str] = set()
+            total = 0
+            for info in infos:
+                name = info.filename
+                if not name.endswith(".npy") or "/" in name or "\\" in name or ".." in name:
+                    raise _bad(path, f"unexpected member {name!r} in the archive")
+                if name in seen:
+                    raise _bad(path, f"member {name!r} appears twice in the archive")
+                seen.add(name)
+                if info.flag_bits & 0x1:
+                    raise _bad(path, f"member {name!r} is encrypted")
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise _bad(
+                        path, f"member {name!r} uses compression method {info.compress_type}"
+                    )
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise _bad(path, f"member {name!r} declares {info.file_size:,} bytes")
+                ratio = info.file_size / max(info.compress_size, 1)
+                if ratio > MAX_COMPRESSION_RATIO:
+                    raise _bad(path, f"member {name!r} has an implausible compression ratio")
+                total += info.file_size
+            if total > MAX_TOTAL_BYTES:
+                raise _bad(path, f"its arrays declare {total:,} bytes in all")
+            for info in infos:
+                _check_npy_header(path, zf, info)
     except zipfile.BadZipFile as exc:
         raise _bad(path, "it is not an .npz (zip) file or it is truncated") from exc
-    total = 0
-    for info in infos:
-        if not info.filename.endswith(".npy") or "/" in info.filename or ".." in info.filename:
-            raise _bad(path, f"unexpected member {info.filename!r} in the archive")
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise _bad(path, f"member {info.filename!r} declares {info.file_size:,} bytes")
-        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
-            raise _bad(path, f"member {info.filename!r} has an implausible compression ratio")
-        total += info.file_size
-    if total > MAX_TOTAL_BYTES:
-        raise _bad(path, f"its arrays declare {total:,} bytes in all")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ModelFileError(f"cannot read model file {str(path)!r}: {reason}") from exc
+
+
+def _check_npy_header(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    import math
+
+    fmt = np.lib.format
+    try:
+        with zf.open(info) as fh:
+            version = fmt.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = fmt.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = fmt.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f".npy format version {version} is not used by topicnmf")
+            header_bytes = fh.tell()
+    except (ValueError, SyntaxError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        raise _bad(path, f"member {info.filename!r} is not a readable array ({exc})") from exc
+    if dtype.hasobject:
+        raise _bad(path, "it holds object arrays (pickled data), which are refused")
+    declared = dtype.itemsize * math.prod(shape)
+    if header_bytes + declared != info.file_size:
+        raise _bad(
+            path,
+            f"member {info.filename!r} declares a {shape} array of {declared:,} bytes "
+            f"but holds {info.file_size - header_bytes:,}",
+        )
 
 
 def _load(path: Path) -> TopicModel:
@@ -329,6 +380,9 @@ def _load(path: Path) -> TopicModel:
         )
     if path.is_dir():
         raise ModelFileError(f"model path {str(path)!r} is a directory, not a model file")
+    if not path.is_file():
+        # a fifo or a device would block or never end; a model is always a regular file
+        raise ModelFileError(f"model path {str(path)!r} is not a regular file")
     _check_zip_directory(path)
     arrays: dict[str, np.ndarray] = {}
     try:
@@ -390,8 +444,10 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> TopicModel:
         )
 
     share = _require(path, arrays, "topic_share", "f")
-    if share.shape != (k,) or not np.all(np.isfinite(share)):
+    if share.shape != (k,):
         raise _bad(path, f"topic_share has shape {share.shape}, expected ({k},)")
+    if not np.all(np.isfinite(share)) or np.any(share < 0):
+        raise _bad(path, "topic_share contains NaN, infinite or negative values")
     labels_arr = _require(path, arrays, "labels", "U")
     if labels_arr.shape != (k,):
         raise _bad(path, f"labels has shape {labels_arr.shape}, expected ({k},)")
@@ -405,12 +461,22 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> TopicModel:
         cfg = meta["nmf_config"]
         nmf_fields = {f.name for f in dataclasses.fields(NMFConfig)}
         nmf_config = NMFConfig(**{key: v for key, v in cfg.items() if key in nmf_fields})
+        nmf_config.validate()  # a ParameterError is a ValueError: reported below
         stats_d = meta.get("stats")
-        stats = FitStats(**stats_d) if stats_d else None
+        stats = None
+        if stats_d:
+            # Like the NMF settings: unknown fields (from a newer topicnmf) are ignored, and
+            # a record lacking a field (from an older one) leaves the statistics unknown
+            # rather than making the whole model unreadable.
+            if not isinstance(stats_d, dict):
+                raise TypeError("the fit statistics are not an object")
+            known = {f.name for f in dataclasses.fields(FitStats)}
+            if known <= set(stats_d):
+                stats = FitStats(**{key: v for key, v in stats_d.items() if key in known})
         fingerprint = str(meta.get("fingerprint", ""))
         versions = {str(a): str(b) for a, b in dict(meta.get("versions", {})).items()}
         created = str(meta.get("created", ""))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise _bad(path, f"its settings record is unreadable ({exc})") from exc
     if nmf_config.n_components != k:
         raise _bad(path, f"settings say {nmf_config.n_components} topics but H has {k}")
