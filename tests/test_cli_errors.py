@@ -248,6 +248,12 @@ class Case(NamedTuple):
 
 H_WITHOUT_LAST_COLUMN = {"H": lambda a: np.ascontiguousarray(a["H"][:, :-1])}
 
+# two training ids, "a" and "b", in the model's packed form (UTF-8 bytes + offsets)
+TWO_IDS = {
+    "doc_ids_utf8": np.frombuffer(b"ab", dtype=np.uint8).copy(),
+    "doc_ids_offsets": np.array([0, 1, 2]),
+}
+
 CASES: list[Case] = [
     # ---- corpus sources -------------------------------------------------------------------
     Case("missing path", lambda c: ["fit", c.tmp / "nope"], 1, "nope"),
@@ -502,11 +508,20 @@ CASES: list[Case] = [
     Case("W without doc_ids", lambda c: ["topics", c.npz(W=np.zeros((2, 4), np.float32))], 1,
          "doc_ids"),
     Case("W of the wrong shape",
-         lambda c: ["topics", c.npz(W=np.zeros((2, 3), np.float32), doc_ids=np.array(["a", "b"]))],
+         lambda c: ["topics", c.npz(W=np.zeros((2, 3), np.float32), **TWO_IDS)],
          1, "W has shape"),
     Case("W negative",
-         lambda c: ["topics", c.npz(W=-np.ones((2, 4), np.float32), doc_ids=np.array(["a", "b"]))],
+         lambda c: ["topics", c.npz(W=-np.ones((2, 4), np.float32), **TWO_IDS)],
          1, "negative"),
+    Case("doc id offsets past the bytes",
+         lambda c: ["topics", c.npz(W=np.ones((2, 4), np.float32),
+                                    **{**TWO_IDS, "doc_ids_offsets": np.array([0, 1, 9])})],
+         1, "document ids are unreadable"),
+    Case("doc ids not UTF-8",
+         lambda c: ["topics", c.npz(W=np.ones((2, 4), np.float32),
+                                    doc_ids_utf8=np.array([0xFF, 0xFE], np.uint8),
+                                    doc_ids_offsets=np.array([0, 1, 2]))],
+         1, "not valid UTF-8"),
     Case("npy header declares a huge array",
          lambda c: ["topics", c.member("H", npy_bytes((10**12,), data=b"\x00" * 64))], 1,
          "not a valid topicnmf model"),

@@ -19,7 +19,7 @@ from topicnmf.fileio import TEMP_PREFIX, atomic_write, check_writable
 
 RECORDS = [
     {"topic": 0, "label": "a_b_c", "share": 0.6, "terms": [{"term": "a", "weight": 1.5}]},
-    {"topic": 1, "label": "d,e \"f\"", "share": 0.4, "terms": [{"term": "d", "weight": 0.25}]},
+    {"topic": 1, "label": 'd,e "f"', "share": 0.4, "terms": [{"term": "d", "weight": 0.25}]},
 ]
 
 
@@ -53,8 +53,13 @@ def test_write_topics_round_trip(fmt):
 )
 def test_doc_topic_writer_round_trips_any_ids(ids, k, data):
     W = np.array(
-        data.draw(st.lists(st.lists(st.floats(0, 10), min_size=k, max_size=k), min_size=len(ids),
-                           max_size=len(ids)))  # fmt: skip
+        data.draw(
+            st.lists(
+                st.lists(st.floats(0, 10), min_size=k, max_size=k),
+                min_size=len(ids),
+                max_size=len(ids),
+            )
+        )  # fmt: skip
     )
     labels = [f"t{t}" for t in range(k)]
     for fmt in ("csv", "json", "jsonl"):
@@ -114,3 +119,20 @@ def test_check_writable_messages(tmp_path):
         check_writable(tmp_path / "missing" / "x.csv")
     with pytest.raises(OutputError, match="directory"):
         check_writable(tmp_path)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(), max_size=20))
+def test_packed_strings_round_trip(strings):
+    from topicnmf.packing import pack_strings, unpack_strings
+
+    data, offsets = pack_strings(strings)
+    assert data.dtype == np.uint8 and offsets.dtype == np.int64
+    assert unpack_strings(data, offsets) == strings
+
+
+def test_packed_strings_cost_their_size_not_the_longest():
+    from topicnmf.packing import pack_strings
+
+    data, offsets = pack_strings(["x" * 5000] + ["ab"] * 1000)
+    assert data.nbytes == 5000 + 2000

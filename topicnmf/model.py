@@ -17,7 +17,8 @@ key                content
 ``labels``         str (k,), optional user labels ("" when unset)
 ``meta``           str scalar, JSON: NMF settings, fit statistics, versions, fingerprint
 ``vec_*``          the vectorizer: vocabulary, idf and full configuration (see vectorize.py)
-``doc_ids``, ``W`` optional (``--save-doc-topics``): training document ids and their weights
+``doc_ids_*``, ``W`` optional (``--save-doc-topics``): training ids (UTF-8 bytes + offsets)
+                   and their weights
 =================  ==========================================================================
 """
 
@@ -42,6 +43,7 @@ from topicnmf import __version__
 from topicnmf.errors import ModelFileError, ParameterError
 from topicnmf.fileio import atomic_write
 from topicnmf.nmf import NMFConfig, fit_nmf, transform
+from topicnmf.packing import pack_strings, unpack_strings
 from topicnmf.quality import (
     Evaluation,
     dominance_counts,
@@ -276,7 +278,7 @@ class TopicModel:
         if self.dominant_count is not None:
             arrays["dominant_count"] = np.asarray(self.dominant_count, dtype=np.int64)
         if self.doc_ids is not None and self.W is not None:
-            arrays["doc_ids"] = np.array(self.doc_ids, dtype=str)
+            arrays["doc_ids_utf8"], arrays["doc_ids_offsets"] = pack_strings(self.doc_ids)
             arrays["W"] = np.ascontiguousarray(self.W, dtype=np.float32)
         return arrays
 
@@ -482,14 +484,19 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> TopicModel:
         raise _bad(path, f"settings say {nmf_config.n_components} topics but H has {k}")
 
     doc_ids = W = None
-    if "doc_ids" in arrays or "W" in arrays:
-        ids_arr = _require(path, arrays, "doc_ids", "U")
+    if "doc_ids_utf8" in arrays or "W" in arrays:
+        try:
+            doc_ids = unpack_strings(
+                _require(path, arrays, "doc_ids_utf8", "u"),
+                _require(path, arrays, "doc_ids_offsets", "iu"),
+            )
+        except ValueError as exc:
+            raise _bad(path, f"the stored document ids are unreadable ({exc})") from exc
         W = _require(path, arrays, "W", "f")
-        if ids_arr.ndim != 1 or W.shape != (ids_arr.shape[0], k):
-            raise _bad(path, f"W has shape {W.shape} for {ids_arr.shape[0]} document ids")
+        if W.shape != (len(doc_ids), k):
+            raise _bad(path, f"W has shape {W.shape} for {len(doc_ids)} document ids")
         if not np.all(np.isfinite(W)) or np.any(W < 0):
             raise _bad(path, "W contains NaN, infinite or negative values")
-        doc_ids = [str(x) for x in ids_arr]
 
     reference = None
     if any(key.startswith("ref_") for key in arrays):
