@@ -1,0 +1,570 @@
+"""Tests of the TF-IDF stage: equality with scikit-learn, settings, errors, saving."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import tarfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as SK_STOP_WORDS
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+import topicnmf.vectorize as vectorize
+from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
+from topicnmf.vectorize import (
+    DEFAULT_TOKEN_PATTERN,
+    ENGLISH_STOP_WORDS,
+    Vectorizer,
+    VectorizerConfig,
+    resolve_stop_words,
+)
+
+ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "20news-bydate.tar.gz"
+
+CORPUS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "A quick brown dog outpaces a quick red fox!",
+    "Dogs and foxes: the eternal rivalry of quick animals.",
+    "Lazy afternoons; the dog sleeps, the fox plots.",
+    "Red foxes are quick, brown dogs are lazy -- or so they say.",
+    "Nothing about animals here: only numbers 42 and 2024 and x_y_z.",
+    "",
+    "THE LAZY DOG and the Lazy Fox share a quick_brown snack at 10:30.",
+    "über café naïve Straße İstanbul ΣΟΦΟΣ σοφός ² ³ ½ ٣ 東京 タワー",
+    "supercalifragilisticexpialidocious antidisestablishmentarianism dog fox",
+    "abcdefgh abcdefghi abcdefghijklmnop abcdefghijklmnopq aaaaaaaa aaaaaaaa",
+    "the fox the dog the fox the dog brown brown brown",
+]
+OTHER = [
+    "a completely new text about a quick fox",
+    "",
+    "zebra yak xylophone",  # nothing known
+    "the the the and of",  # only stop words
+    "brown dog brown dog lazy café ΣΟΦΟΣ",
+]
+
+
+def sklearn_for(cfg: VectorizerConfig) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        lowercase=cfg.lowercase,
+        token_pattern=cfg.token_pattern,
+        stop_words=list(cfg.stop_words) or None,
+        ngram_range=cfg.ngram_range,
+        min_df=cfg.min_df,
+        max_df=cfg.max_df,
+        max_features=cfg.max_features,
+        sublinear_tf=cfg.sublinear_tf,
+        norm=cfg.norm,
+        use_idf=cfg.use_idf,
+        smooth_idf=cfg.smooth_idf,
+    )
+
+
+def assert_matches_sklearn(cfg: VectorizerConfig, fit_texts: list[str], new_texts: list[str]):
+    """Fit both on fit_texts, transform new_texts; vocabulary, idf and values must agree."""
+    sk = sklearn_for(cfg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # stop-word consistency warnings
+        expected = sp.csr_matrix(sk.fit_transform(fit_texts))
+    ours = Vectorizer(cfg)
+    got = ours.fit_transform(fit_texts)
+    assert ours.vocabulary == list(sk.get_feature_names_out())
+    if cfg.use_idf:
+        np.testing.assert_array_equal(ours.idf, sk.idf_)
+    assert_same_matrix(got, expected)
+    assert_same_matrix(ours.transform(new_texts), sp.csr_matrix(sk.transform(new_texts)))
+    assert ours.n_documents == len(fit_texts)
+    return ours, got
+
+
+def assert_same_matrix(got: sp.csr_matrix, expected: sp.csr_matrix) -> None:
+    assert isinstance(got, sp.csr_matrix)
+    assert got.dtype == np.float32
+    assert got.shape == expected.shape
+    assert got.has_sorted_indices
+    assert (got != 0).sum() == got.nnz  # no explicit zeros
+    np.testing.assert_allclose(got.toarray(), expected.toarray(), rtol=1e-6, atol=1e-7)
+    assert got.nnz == expected.count_nonzero()
+
+
+# ------------------------------------------------------------------------ config
+
+
+def test_stop_words_are_sklearns_list_written_out() -> None:
+    assert ENGLISH_STOP_WORDS == tuple(sorted(SK_STOP_WORDS))
+    assert VectorizerConfig().stop_words is ENGLISH_STOP_WORDS or (
+        VectorizerConfig().stop_words == ENGLISH_STOP_WORDS
+    )
+
+
+def test_defaults() -> None:
+    cfg = VectorizerConfig()
+    assert cfg.lowercase is True
+    assert cfg.token_pattern == DEFAULT_TOKEN_PATTERN == r"(?u)\b\w\w+\b"
+    assert (cfg.ngram_range, cfg.min_df, cfg.max_df, cfg.max_features) == ((1, 1), 2, 0.95, None)
+    assert (cfg.sublinear_tf, cfg.norm, cfg.use_idf, cfg.smooth_idf) == (False, "l2", True, True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.min_df = 3  # type: ignore[misc]
+
+
+def test_config_normalises_containers() -> None:
+    cfg = VectorizerConfig(stop_words=["b", "a", "b"], ngram_range=[1, 2])  # type: ignore[arg-type]
+    assert cfg.stop_words == ("a", "b")
+    assert cfg.ngram_range == (1, 2)
+    assert cfg == VectorizerConfig(stop_words=("a", "b"), ngram_range=(1, 2))
+    assert VectorizerConfig(stop_words=None).stop_words == ()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"min_df": 0}, "min_df=0"),
+        ({"min_df": 1.5}, "min_df=1.5"),
+        ({"max_df": -0.1}, "max_df=-0.1"),
+        ({"min_df": "2"}, "'2'"),
+        ({"min_df": True}, "True"),
+        ({"min_df": 5, "max_df": 3}, "min_df=5 is larger than max_df=3"),
+        ({"min_df": 0.6, "max_df": 0.5}, "min_df=0.6"),
+        ({"ngram_range": (2, 1)}, "(2, 1)"),
+        ({"ngram_range": (0, 1)}, "(0, 1)"),
+        ({"ngram_range": (1,)}, "(1,)"),
+        ({"norm": "l3"}, "'l3'"),
+        ({"norm": "none"}, "'none'"),
+        ({"token_pattern": "(unclosed"}, "not a valid regular expression"),
+        ({"token_pattern": r"(a)(b)"}, "2 capturing groups"),
+        ({"max_features": 0}, "max_features"),
+        ({"max_features": 2.5}, "2.5"),
+        ({"lowercase": "yes"}, "'yes'"),
+        ({"stop_words": "english"}, "resolve_stop_words"),
+        ({"stop_words": ("a", 3)}, "strings"),
+    ],
+)
+def test_invalid_settings_raise_parameter_error(kwargs: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        VectorizerConfig(**kwargs)
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_validate_is_public() -> None:
+    VectorizerConfig().validate()
+
+
+def test_resolve_stop_words(tmp_path: Path) -> None:
+    assert resolve_stop_words("english") == ENGLISH_STOP_WORDS
+    assert resolve_stop_words("English") == ENGLISH_STOP_WORDS
+    assert resolve_stop_words("none") == ()
+    assert resolve_stop_words(None) == ()
+    assert resolve_stop_words(["b", "a", "b"]) == ("a", "b")
+    path = tmp_path / "stop.txt"
+    path.write_text("# my list\nfoo\n\n  bar  \nfoo\n#baz\nçà\n", encoding="utf-8")
+    assert resolve_stop_words(str(path)) == ("bar", "foo", "çà")
+    assert resolve_stop_words(path) == ("bar", "foo", "çà")
+
+
+def test_resolve_stop_words_errors(tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="not found") as info:
+        resolve_stop_words(str(tmp_path / "missing.txt"))
+    assert "\n" not in str(info.value)
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ParameterError, match="not UTF-8"):
+        resolve_stop_words(bad)
+    with pytest.raises(ParameterError):
+        resolve_stop_words(str(tmp_path))  # a directory
+
+
+def test_capitalised_stop_words_warn(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="topicnmf"):
+        Vectorizer(VectorizerConfig(stop_words=("The", "a"), min_df=1)).fit_transform(CORPUS)
+    assert "capitals" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="topicnmf"):
+        cfg = VectorizerConfig(stop_words=("The", "a"), lowercase=False, min_df=1)
+        Vectorizer(cfg).fit_transform(CORPUS)
+    assert caplog.text == ""
+
+
+# ------------------------------------------------------------- sklearn equality
+
+CONFIGS = {
+    "default": {},
+    "min_df=1": {"min_df": 1},
+    "bigrams": {"min_df": 1, "ngram_range": (1, 2)},
+    "bi+trigrams only": {"min_df": 1, "ngram_range": (2, 3)},
+    "1-3grams, min_df 2": {"ngram_range": (1, 3)},
+    "max_features ties": {"min_df": 1, "max_features": 7},
+    "max_features bigrams": {"min_df": 1, "ngram_range": (1, 2), "max_features": 11},
+    "sublinear": {"min_df": 1, "sublinear_tf": True},
+    "l1": {"min_df": 1, "norm": "l1"},
+    "no norm": {"min_df": 1, "norm": None},
+    "no idf": {"min_df": 1, "use_idf": False},
+    "no smoothing": {"min_df": 1, "smooth_idf": False},
+    "df as ints": {"min_df": 2, "max_df": 4},
+    "df as floats": {"min_df": 0.2, "max_df": 0.5},
+    "df mixed": {"min_df": 0.1, "max_df": 5},
+    "max_df 1.0": {"min_df": 1, "max_df": 1.0},
+    "no stop words": {"min_df": 1, "stop_words": ()},
+    "own stop words": {"min_df": 1, "stop_words": ("fox", "dog", "quick")},
+    "case kept": {"min_df": 1, "lowercase": False, "stop_words": ()},
+    "single letters": {"min_df": 1, "token_pattern": r"(?u)\b\w+\b"},
+    "plain \\w\\w+": {"min_df": 1, "token_pattern": r"\w\w+"},
+    "letters only": {"min_df": 1, "token_pattern": r"(?u)\b[^\W\d_]{3,}\b"},
+    "capturing group": {"min_df": 1, "token_pattern": r"(\w+)[.!:]"},
+    "empty group matches": {"min_df": 1, "token_pattern": r"x(\d*)", "stop_words": ()},
+    "non-space runs": {"min_df": 1, "token_pattern": r"\S+", "ngram_range": (1, 2)},
+    "tokens with spaces": {
+        "min_df": 1,
+        "token_pattern": r"[a-z]+ [a-z]+|[a-z]+",
+        "ngram_range": (1, 3),
+        "stop_words": (),
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_matches_sklearn(name: str) -> None:
+    assert_matches_sklearn(VectorizerConfig(**CONFIGS[name]), CORPUS, OTHER)
+
+
+def test_max_features_tie_breaking_matches_sklearn() -> None:
+    # 60 terms, all with the same total count: which ones survive is decided only by
+    # scikit-learn's tie-breaking, which must be reproduced exactly
+    rng = np.random.default_rng(3)
+    words = [f"w{i:02d}" for i in range(60)]
+    texts = [" ".join(rng.permutation(words)[:30]) for _ in range(8)]
+    texts.append(" ".join(words) * 0)
+    for limit in (1, 5, 17, 33, 59):
+        assert_matches_sklearn(
+            VectorizerConfig(min_df=1, max_df=1.0, max_features=limit), texts, texts[:3]
+        )
+
+
+def test_unicode_and_mixed_chunks_match_sklearn() -> None:
+    texts = [
+        "ASCII only text with WORDS and numbers 123",
+        "Ünïcödé wörds ánd ÀSCII mixed, İstanbul İİ ΣΑΣ ΟΔΟΣ. σας",
+        "ﬁne ligatures ﬀ and ß straße STRASSE",
+        "Ⅻ roman ⅫⅫ numerals and ①② circled, x²y³",
+        "emoji 🙂🙂 not words but 🙂word🙂 is, 𝔘𝔫𝔦 𝟙𝟚 are",
+        "tabs\tand\nnewlines\r\nand\x00nul\x00bytes",
+        "under_score __dunder__ _x_ 9_9",
+        "surrogate \udcff in the middle of wo\udcffrd",
+    ] * 3
+    for cfg in (
+        VectorizerConfig(min_df=1),
+        VectorizerConfig(min_df=1, lowercase=False),
+        VectorizerConfig(min_df=1, token_pattern=r"\b\w+\b", ngram_range=(1, 2)),
+    ):
+        assert_matches_sklearn(cfg, texts, texts[::-1])
+
+
+def test_result_does_not_depend_on_chunking_or_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = VectorizerConfig(min_df=1, ngram_range=(1, 2))
+    texts = CORPUS * 5
+    reference = Vectorizer(cfg, n_jobs=1).fit_transform(texts)
+    monkeypatch.setattr(vectorize, "_CHUNK_CHARS", 40)
+    for jobs in (1, 2, None):
+        vec = Vectorizer(cfg, n_jobs=jobs)
+        got = vec.fit_transform(iter(texts))
+        for name in ("data", "indices", "indptr"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(reference, name))
+        again = vec.transform(iter(texts))
+        np.testing.assert_allclose(again.toarray(), reference.toarray(), rtol=1e-6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("abcAB xyz_09.,-'\n\t") + ["é", "İ", "Σ", "²", "\x00", "ǅ", "𝔘", "🙂", "ÿ"]
+        ),
+        max_size=60,
+    )
+)
+def test_numpy_tokenizer_equals_regex(text: str) -> None:
+    for pattern, min_len in vectorize._RUN_PATTERNS.items():
+        for lowercase in (True, False):
+            docs = [text, text[::-1], "", text + " q"]
+            toks = vectorize._tokenize_runs(docs, lowercase, min_len)
+            found = re.compile(pattern).findall
+            expected = [t for d in docs for t in found(d.lower() if lowercase else d)]
+            strings = iter(toks.strs)
+            packed = vectorize._unpack(toks.key1, toks.key2)
+            got = [p if k else next(strings) for k, p in zip(toks.key1, packed, strict=True)]
+            assert got == expected
+            lengths = [len(found(d.lower() if lowercase else d)) for d in docs]
+            assert np.diff(toks.indptr).tolist() == lengths
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "cd", "eé", "xy", "z.", "Q", "cd,"]), max_size=8).map(
+            " ".join
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from([(1, 1), (1, 2), (2, 2)]),
+    st.sampled_from([None, 1, 3]),
+)
+def test_random_corpora_match_sklearn(
+    texts: list[str], ngram_range: tuple[int, int], max_features: int | None
+) -> None:
+    cfg = VectorizerConfig(
+        min_df=1,
+        max_df=1.0,
+        ngram_range=ngram_range,
+        max_features=max_features,
+        token_pattern=r"(?u)\b\w+\b",
+        stop_words=("b",),
+    )
+    sk = sklearn_for(cfg)
+    try:
+        expected = sk.fit_transform(texts)
+    except ValueError:
+        with pytest.raises(VectorizerError):
+            Vectorizer(cfg).fit_transform(texts)
+        return
+    vec = Vectorizer(cfg)
+    assert_same_matrix(vec.fit_transform(texts), sp.csr_matrix(expected))
+    assert vec.vocabulary == list(sk.get_feature_names_out())
+
+
+@pytest.mark.skipif(not ARCHIVE.is_file(), reason=f"20 Newsgroups archive not found at {ARCHIVE}")
+def test_matches_sklearn_on_20newsgroups() -> None:
+    texts = []
+    with tarfile.open(ARCHIVE, "r:gz") as tar:
+        for member in tar:
+            if member.isfile():
+                handle = tar.extractfile(member)
+                assert handle is not None
+                texts.append(handle.read().decode("latin-1"))
+                if len(texts) == 400:
+                    break
+    ours, _ = assert_matches_sklearn(VectorizerConfig(), texts[:300], texts[300:])
+    assert len(ours.vocabulary) > 1000
+    bigrams = VectorizerConfig(ngram_range=(1, 2), max_features=2000, sublinear_tf=True)
+    assert_matches_sklearn(bigrams, texts[:150], texts[300:])
+
+
+# ---------------------------------------------------------------------- transform
+
+
+def test_transform_of_unknown_and_empty_texts_gives_zero_rows() -> None:
+    vec = Vectorizer(VectorizerConfig(min_df=1))
+    vec.fit_transform(CORPUS)
+    X = vec.transform(["", "zzz qqq", "the and of", "fox"])
+    assert X.shape == (4, len(vec.vocabulary))
+    assert X.dtype == np.float32
+    assert np.diff(X.indptr).tolist() == [0, 0, 0, 1]
+    assert X[3, vec.vocabulary.index("fox")] == pytest.approx(1.0)
+    assert vec.transform([]).shape == (0, len(vec.vocabulary))
+
+
+def test_count_and_binary_doc_term() -> None:
+    vec = Vectorizer(VectorizerConfig(min_df=1, ngram_range=(1, 2)))
+    vec.fit_transform(CORPUS)
+    texts = ["fox fox dog", "brown dog brown dog", ""]
+    counts = vec.count_transform(texts)
+    col = vec.vocabulary.index
+    assert counts.dtype == np.int32
+    assert counts[0, col("fox")] == 2
+    assert counts[1, col("brown dog")] == 2
+    assert counts[1, col("dog brown")] == 1
+    binary = vec.binary_doc_term(texts)
+    assert binary.dtype == bool
+    np.testing.assert_array_equal(binary.toarray(), counts.toarray() > 0)
+    # the fitted matrix has the same sparsity pattern as the incidence of its texts
+    V = vec.fit_transform(CORPUS)
+    np.testing.assert_array_equal(vec.binary_doc_term(CORPUS).toarray(), V.toarray() > 0)
+
+
+def test_transform_before_fit_raises() -> None:
+    with pytest.raises(VectorizerError, match="not fitted"):
+        Vectorizer(VectorizerConfig()).transform(["text"])
+
+
+def test_input_must_be_texts() -> None:
+    vec = Vectorizer(VectorizerConfig(min_df=1))
+    with pytest.raises(TypeError, match="single string"):
+        vec.fit_transform("one text")
+    with pytest.raises(TypeError, match="bytes"):
+        vec.fit_transform(["ok", b"bytes"])  # type: ignore[list-item]
+
+
+def test_fit_is_deterministic_and_streams() -> None:
+    cfg = VectorizerConfig(min_df=1)
+    a = Vectorizer(cfg).fit_transform(CORPUS)
+    b = Vectorizer(cfg).fit_transform(t for t in CORPUS)
+    assert (a != b).nnz == 0
+
+
+# ------------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    ("texts", "kwargs", "needle"),
+    [
+        ([], {}, "corpus is empty"),
+        (["", "  ", "!!"], {}, "no tokens found"),
+        (["the and of", "a an the"], {}, "every token is a stop word"),
+        (["no digits here", "none"], {"token_pattern": r"\d{5}", "min_df": 1}, "no tokens found"),
+        (
+            ["alpha beta", "gamma delta", "epsilon zeta"],
+            {"min_df": 2},
+            "all 6 terms occur in fewer than 2 documents (min_df=2); lower --min-df",
+        ),
+        (
+            ["alpha beta", "alpha beta"],
+            {"max_df": 0.5, "min_df": 1},
+            "all 2 terms occur in more than 50% of the 2 documents (max_df=0.5)",
+        ),
+        (
+            ["alpha beta", "alpha beta"],
+            {"max_df": 1, "min_df": 1},
+            "more than 1 documents (max_df=1); raise --max-df",
+        ),
+        (["alpha", "beta", "alpha beta"], {"min_df": 3, "max_df": 0.1}, "is below min_df=3"),
+        (
+            ["alpha beta", "alpha gamma", "alpha delta"],
+            {"min_df": 2, "max_df": 2},
+            "of 4 terms, 3 occur in fewer than 2 documents (min_df=2) and 1 in more than 2",
+        ),
+        (["alpha", "beta"], {"ngram_range": (2, 2), "min_df": 1}, "2 consecutive tokens"),
+        (["alpha beta", "beta"], {}, "for 2 documents, max_df=0.95 (= 1.9 documents) is below"),
+    ],
+)
+def test_empty_vocabulary_says_why(texts: list[str], kwargs: dict[str, Any], needle: str) -> None:
+    with pytest.raises(VectorizerError) as info:
+        Vectorizer(VectorizerConfig(**kwargs)).fit_transform(texts)
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+# ------------------------------------------------------------------ serialisation
+
+
+def savez_roundtrip(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    buffer.seek(0)
+    with np.load(buffer, allow_pickle=False) as loaded:
+        return {key: loaded[key] for key in loaded.files}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"min_df": 1, "max_df": 7, "max_features": 9, "norm": None, "ngram_range": (1, 2)},
+        {"min_df": 0.1, "max_df": 1.0, "norm": "l1", "use_idf": False, "lowercase": False},
+        {"min_df": 1, "stop_words": (), "token_pattern": r"(\w+)[.!:]", "sublinear_tf": True},
+        {"min_df": 1, "smooth_idf": False, "stop_words": ("ünï", "x y")},
+    ],
+)
+def test_to_arrays_roundtrip(kwargs: dict[str, Any]) -> None:
+    cfg = VectorizerConfig(**kwargs)
+    vec = Vectorizer(cfg)
+    vec.fit_transform(CORPUS)
+    arrays = vec.to_arrays()
+    for value in arrays.values():
+        assert value.dtype.kind in "biufU", value.dtype
+    restored = Vectorizer.from_arrays(savez_roundtrip(arrays))
+    assert restored.config == cfg
+    assert type(restored.config.min_df) is type(cfg.min_df)
+    assert type(restored.config.max_df) is type(cfg.max_df)
+    assert restored.vocabulary == vec.vocabulary
+    np.testing.assert_array_equal(restored.idf, vec.idf)
+    np.testing.assert_array_equal(restored.document_frequency, vec.document_frequency)
+    assert restored.n_documents == vec.n_documents
+    assert (restored.transform(OTHER) != vec.transform(OTHER)).nnz == 0
+    # a second round trip gives the same arrays
+    again = restored.to_arrays()
+    assert arrays.keys() == again.keys()
+    for key in arrays:
+        np.testing.assert_array_equal(arrays[key], again[key])
+        assert arrays[key].dtype == again[key].dtype
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    min_df=st.one_of(st.integers(1, 3), st.floats(0.0, 0.3)),
+    max_df=st.one_of(st.integers(8, 20), st.floats(0.7, 1.0)),
+    max_features=st.one_of(st.none(), st.integers(1, 50)),
+    norm=st.sampled_from(["l1", "l2", None]),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()),
+    stop_words=st.lists(st.text(min_size=1, max_size=5).filter(lambda s: s[-1] != "\x00")),
+)
+def test_config_roundtrip_property(
+    min_df: Any, max_df: Any, max_features: Any, norm: Any, flags: Any, stop_words: list[str]
+) -> None:
+    lowercase, sublinear_tf, use_idf, smooth_idf = flags
+    cfg = VectorizerConfig(
+        lowercase=lowercase,
+        stop_words=tuple(stop_words),
+        min_df=min_df,
+        max_df=max_df,
+        max_features=max_features,
+        sublinear_tf=sublinear_tf,
+        norm=norm,
+        use_idf=use_idf,
+        smooth_idf=smooth_idf,
+    )
+    vec = Vectorizer(cfg)
+    vec.fit_transform(CORPUS)
+    restored = Vectorizer.from_arrays(savez_roundtrip(vec.to_arrays()))
+    assert restored.config == cfg
+    assert restored.vocabulary == vec.vocabulary
+
+
+@pytest.fixture(scope="module")
+def fitted_arrays() -> dict[str, np.ndarray]:
+    vec = Vectorizer(VectorizerConfig(min_df=1))
+    vec.fit_transform(CORPUS)
+    return vec.to_arrays()
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (lambda a: a.pop("idf"), "'idf' is missing"),
+        (lambda a: a.pop("norm"), "'norm' is missing"),
+        (lambda a: a.update(vocabulary=np.arange(3)), "expected text"),
+        (lambda a: a.update(idf=a["idf"][:-1]), "disagree"),
+        (lambda a: a.update(idf=a["idf"] * 2), "do not match"),
+        (lambda a: a.update(vocabulary=a["vocabulary"][::-1].copy()), "not sorted"),
+        (lambda a: a.update(format_version=np.array(99)), "version 99"),
+        (lambda a: a.update(norm=np.array("l3")), "invalid vectorizer settings"),
+        (lambda a: a.update(min_df=np.array("2")), "'min_df'"),
+        (lambda a: a.update(ngram_range=np.array([1, 2, 3])), "ngram_range"),
+        (lambda a: a.update(lowercase=np.array([True, False])), "single value"),
+        (lambda a: a.update(document_frequency=a["document_frequency"] + 100), "between 1 and"),
+        (lambda a: a.update(stop_words=np.zeros((2, 2), dtype="U3")), "one-dimensional"),
+    ],
+)
+def test_from_arrays_rejects_bad_input(
+    fitted_arrays: dict[str, np.ndarray], change: Any, needle: str
+) -> None:
+    arrays = dict(fitted_arrays)
+    change(arrays)
+    with pytest.raises(ModelFileError) as info:
+        Vectorizer.from_arrays(arrays)
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_from_arrays_ignores_other_keys(fitted_arrays: dict[str, np.ndarray]) -> None:
+    arrays = dict(fitted_arrays, H=np.zeros((2, 2)))
+    assert Vectorizer.from_arrays(arrays).vocabulary == fitted_arrays["vocabulary"].tolist()
