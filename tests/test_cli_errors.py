@@ -248,6 +248,19 @@ class Case(NamedTuple):
 
 H_WITHOUT_LAST_COLUMN = {"H": lambda a: np.ascontiguousarray(a["H"][:, :-1])}
 
+def _drop_first_offset(a: dict[str, np.ndarray]) -> np.ndarray:
+    return a["vec_vocabulary_offsets"][1:]
+
+
+def _reversed_vocabulary(c: Ctx) -> dict[str, np.ndarray]:
+    from topicnmf.packing import pack_strings, unpack_strings
+
+    a = c.arrays()
+    terms = unpack_strings(a["vec_vocabulary_utf8"], a["vec_vocabulary_offsets"])
+    data, offsets = pack_strings(terms[::-1])
+    return {"vec_vocabulary_utf8": data, "vec_vocabulary_offsets": offsets}
+
+
 # two training ids, "a" and "b", in the model's packed form (UTF-8 bytes + offsets)
 TWO_IDS = {
     "doc_ids_utf8": np.frombuffer(b"ab", dtype=np.uint8).copy(),
@@ -461,8 +474,7 @@ CASES: list[Case] = [
     Case("idf inconsistent with document frequencies",
          lambda c: ["topics", c.npz(vec_idf=lambda a: a["vec_idf"] * 2)], 1, "idf"),
     Case("vocabulary unsorted",
-         lambda c: ["topics", c.npz(vec_vocabulary=lambda a: a["vec_vocabulary"][::-1].copy())],
-         1, "sorted"),
+         lambda c: ["topics", c.npz(**_reversed_vocabulary(c))], 1, "sorted"),
     Case("vectorizer format version newer",
          lambda c: ["topics", c.npz(vec_format_version=np.array(99))], 1, "version 99"),
     Case("NaN in H", lambda c: ["topics", c.npz(H=_set_h_value(np.nan))], 1, "NaN"),
@@ -478,8 +490,11 @@ CASES: list[Case] = [
     Case("H of strings", lambda c: ["topics", c.npz(H=lambda a: a["H"].astype(str))], 1, "dtype"),
     Case("missing key H", lambda c: ["topics", c.npz(H=None)], 1, "'H' is missing"),
     Case("missing key H (info)", lambda c: ["info", c.npz(H=None)], 1, "'H' is missing"),
-    Case("missing key vec_vocabulary", lambda c: ["topics", c.npz(vec_vocabulary=None)], 1,
-         "vocabulary"),
+    Case("missing key vec_vocabulary_utf8", lambda c: ["topics", c.npz(vec_vocabulary_utf8=None)],
+         1, "vocabulary"),
+    Case("vocabulary offsets inconsistent",
+         lambda c: ["topics", c.npz(vec_vocabulary_offsets=_drop_first_offset)],
+         1, "vocabulary"),
     Case("missing key meta", lambda c: ["topics", c.npz(meta=None)], 1, "'meta' is missing"),
     Case("missing key topic_share", lambda c: ["topics", c.npz(topic_share=None)], 1,
          "topic_share"),

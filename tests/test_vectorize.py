@@ -536,15 +536,29 @@ def fitted_arrays() -> dict[str, np.ndarray]:
     return vec.to_arrays()
 
 
+def _vocab(arrays: dict[str, np.ndarray]) -> list[str]:
+    from topicnmf.packing import unpack_strings
+
+    return unpack_strings(arrays["vocabulary_utf8"], arrays["vocabulary_offsets"])
+
+
+def _packed(terms: list[str]) -> dict[str, np.ndarray]:
+    from topicnmf.packing import pack_strings
+
+    data, offsets = pack_strings(terms)
+    return {"vocabulary_utf8": data, "vocabulary_offsets": offsets}
+
+
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
         (lambda a: a.pop("idf"), "'idf' is missing"),
         (lambda a: a.pop("norm"), "'norm' is missing"),
-        (lambda a: a.update(vocabulary=np.arange(3)), "expected text"),
+        (lambda a: a.update(vocabulary_utf8=np.arange(3.0)), "expected bytes"),
+        (lambda a: a.update(vocabulary_offsets=a["vocabulary_offsets"] + 1), "vocabulary"),
         (lambda a: a.update(idf=a["idf"][:-1]), "disagree"),
         (lambda a: a.update(idf=a["idf"] * 2), "do not match"),
-        (lambda a: a.update(vocabulary=a["vocabulary"][::-1].copy()), "not sorted"),
+        (lambda a: a.update(_packed(_vocab(a)[::-1])), "not sorted"),
         (lambda a: a.update(format_version=np.array(99)), "version 99"),
         (lambda a: a.update(norm=np.array("l3")), "invalid vectorizer settings"),
         (lambda a: a.update(min_df=np.array("2")), "'min_df'"),
@@ -567,4 +581,4 @@ def test_from_arrays_rejects_bad_input(
 
 def test_from_arrays_ignores_other_keys(fitted_arrays: dict[str, np.ndarray]) -> None:
     arrays = dict(fitted_arrays, H=np.zeros((2, 2)))
-    assert Vectorizer.from_arrays(arrays).vocabulary == fitted_arrays["vocabulary"].tolist()
+    assert Vectorizer.from_arrays(arrays).vocabulary == _vocab(fitted_arrays)

@@ -44,6 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
+from topicnmf.packing import pack_strings, unpack_strings
 
 __all__ = [
     "DEFAULT_TOKEN_PATTERN",
@@ -1355,14 +1356,18 @@ class Vectorizer:
         """
         self._require_fitted()
         cfg = self.config
-        strings = [*self.vocabulary, *cfg.stop_words, cfg.token_pattern]
+        strings = [*cfg.stop_words, cfg.token_pattern]
         if any(s.endswith("\x00") for s in strings):
             # NumPy's unicode arrays drop trailing NULs, so such a string would not
             # round-trip.
-            raise VectorizerError("cannot save a term, stop word or pattern ending in NUL")
+            raise VectorizerError("cannot save a stop word or pattern ending in NUL")
+        # The vocabulary is packed (UTF-8 bytes + offsets): a unicode array would pad every
+        # term to the longest one, and one long junk token would blow the model up.
+        vocab_utf8, vocab_offsets = pack_strings(self.vocabulary)
         return {
             "format_version": np.array(_FORMAT_VERSION, dtype=np.int64),
-            "vocabulary": _unicode_array(self.vocabulary),
+            "vocabulary_utf8": vocab_utf8,
+            "vocabulary_offsets": vocab_offsets,
             "idf": np.asarray(self.idf, dtype=np.float64),
             "document_frequency": np.asarray(self.document_frequency, dtype=np.int64),
             "n_documents": np.array(self.n_documents, dtype=np.int64),
@@ -1433,7 +1438,12 @@ class Vectorizer:
         except ParameterError as exc:
             raise ModelFileError(f"invalid vectorizer settings in model: {exc}") from None
 
-        vocabulary = reader.vector("vocabulary", "U").tolist()
+        try:
+            vocabulary = unpack_strings(
+                reader.vector("vocabulary_utf8", "u"), reader.vector("vocabulary_offsets", "i")
+            )
+        except ValueError as exc:
+            raise ModelFileError(f"the stored vocabulary is unreadable ({exc})") from None
         idf = reader.vector("idf", "f").astype(np.float64)
         df = reader.vector("document_frequency", "i").astype(np.int64)
         n_documents = reader.scalar("n_documents", "i")
@@ -1485,9 +1495,8 @@ class _ArrayReader:
         value = np.asarray(self._arrays[key])
         allowed = kinds + "u" if "i" in kinds else kinds
         if value.dtype.kind not in allowed:
-            wanted = " or ".join(
-                {"i": "integer", "f": "float", "b": "bool", "U": "text"}[k] for k in kinds
-            )
+            names = {"i": "integer", "u": "bytes", "f": "float", "b": "bool", "U": "text"}
+            wanted = " or ".join(names[k] for k in kinds)
             raise ModelFileError(
                 f"vectorizer array {key!r} has type {value.dtype}, expected {wanted}"
             )
