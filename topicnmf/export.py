@@ -182,6 +182,9 @@ class DocTopicWriter:
         """Write one batch: ``ids[i]`` has weights ``W[i]``."""
         if not self._started:
             self._start()
+        if self._csv and not self.top:
+            self._write_csv_weights(ids, W)
+            return
         for doc_id, row in zip(ids, W, strict=True):
             if self._csv:
                 self.fh.write(csv_line(self._csv_row(doc_id, row)))
@@ -193,26 +196,37 @@ class DocTopicWriter:
                     self.fh.write(text + "\n")
             self.rows += 1
 
+    def _write_csv_weights(self, ids: Sequence[str], W: np.ndarray) -> None:
+        # The hot path of `assign`: format a whole batch at once with one %-template per
+        # row ("%.6g" is the same text as _fmt) instead of a Python call per number.
+        if len(ids) != len(W):
+            raise ValueError(f"{len(ids)} ids for {len(W)} rows of weights")
+        template = ",".join(["%.6g"] * self.k)
+        has = (W > 0).any(axis=1)
+        best = np.argmax(W, axis=1) if len(W) else np.zeros(0, dtype=np.int64)
+        lines = []
+        for doc_id, row, present, t in zip(
+            ids, W.tolist(), has.tolist(), best.tolist(), strict=True
+        ):
+            if present:
+                tail = f"{t},{csv_line([self.labels[t]])[:-1]},{_fmt(row[t])}"
+            else:
+                tail = ",,0"
+            lines.append(f"{csv_line([doc_id])[:-1]},{template % tuple(row)},{tail}\n")
+        self.fh.write("".join(lines))
+        self.rows += len(lines)
+
     def _csv_row(self, doc_id: str, row: np.ndarray) -> list[Any]:
-        if self.top:
-            out: list[Any] = [doc_id]
-            ranked = self._ranked(row)
-            for r in range(self.top):
-                if r < len(ranked):
-                    t = ranked[r]
-                    out += [t, self.labels[t], _fmt(row[t])]
-                else:
-                    out += ["", "", ""]
-            return out
-        has = bool((row > 0).any())
-        t = int(np.argmax(row))
-        return [
-            doc_id,
-            *(_fmt(x) for x in row),
-            t if has else "",
-            self.labels[t] if has else "",
-            _fmt(row[t]) if has else _fmt(0.0),
-        ]
+        """A --top-topics row: the id, then topic, label and weight for each rank."""
+        out: list[Any] = [doc_id]
+        ranked = self._ranked(row)
+        for r in range(self.top or 0):
+            if r < len(ranked):
+                t = ranked[r]
+                out += [t, self.labels[t], _fmt(row[t])]
+            else:
+                out += ["", "", ""]
+        return out
 
     def _record(self, doc_id: str, row: np.ndarray) -> dict[str, Any]:
         if self.top:
