@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib.util
 import io
 import json
 from pathlib import Path
@@ -213,6 +214,9 @@ def test_fit_options_are_accepted_and_recorded(option, theme_dir, tmp_path):
     value = option[1] if len(option) > 1 else None
     if option[0] == "--loss":
         assert info["nmf"]["loss"] == "kl"
+        # --solver auto takes coordinate descent for KL when numba is there (the test extra)
+        numba = importlib.util.find_spec("numba") is not None
+        assert info["nmf"]["solver"] == ("cd" if numba else "mu")
     if option[0] == "--float64":
         assert info["nmf"]["dtype"] == "float64"
     if option[0] == "--max-features":

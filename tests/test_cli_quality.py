@@ -27,7 +27,9 @@ def test_evaluate_on_training_corpus_matches_npmi_on_the_texts(hobbies_model):
     assert 0.9 <= data["diversity"] <= 1.0
     assert sum(t["n_dominant"] for t in data["topics"]) == 72
     # the stored co-occurrences give the same NPMI as re-reading the corpus
-    again = json.loads(ok(["evaluate", hobbies_model, SAMPLES / "hobbies", "--format", "json"]).stdout)
+    again = json.loads(
+        ok(["evaluate", hobbies_model, SAMPLES / "hobbies", "--format", "json"]).stdout
+    )
     assert again["npmi"] == pytest.approx(data["npmi"], abs=1e-9)
     m = TopicModel.load(hobbies_model)
     texts = [p.read_text() for p in sorted((SAMPLES / "hobbies").glob("*.txt"))]
@@ -89,7 +91,9 @@ def test_compare_model_with_itself_and_with_fewer_topics(hobbies_model, tmp_path
     assert data["only_a"] == [] and data["only_b"] == []
     small = tmp_path / "k3.npz"
     ok(["fit", SAMPLES / "hobbies", "-k", "3", "-o", small, "-q"])
-    rows = list(csv.DictReader(io.StringIO(ok(["compare", hobbies_model, small, "--format", "csv"]).stdout)))
+    rows = list(
+        csv.DictReader(io.StringIO(ok(["compare", hobbies_model, small, "--format", "csv"]).stdout))
+    )
     statuses = [r["status"] for r in rows]
     assert statuses.count("only_a") == 1
     assert len(rows) == 4

@@ -572,7 +572,7 @@ def nmf_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["auto", "cd", "mu"]),
             default="auto",
             show_default=True,
-            help="cd: coordinate descent (HALS); mu: multiplicative; auto: best for --loss.",
+            help="cd: coordinate descent (KL needs numba); mu: multiplicative; auto: cd if it can.",
         ),
         click.option(
             "--init",
@@ -654,9 +654,12 @@ def _nmf_config(k: int, kw: dict[str, Any]) -> Any:
 
     solver = kw["solver"]
     if solver == "auto":
-        # coordinate descent is the fast solver for the Frobenius loss; KL needs the
-        # multiplicative updates
-        solver = "cd" if kw["loss"] == "frobenius" else "mu"
+        # coordinate descent is the fast solver for both losses; for KL it is compiled with
+        # numba, and without numba the multiplicative updates are what there is
+        import importlib.util
+
+        has_numba = importlib.util.find_spec("numba") is not None
+        solver = "cd" if kw["loss"] == "frobenius" or has_numba else "mu"
     return NMFConfig(
         n_components=k,
         loss=kw["loss"],
