@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import platform
@@ -286,12 +287,29 @@ class TopicModel:
         """Write the model to ``path`` (an .npz), atomically."""
         arrays = self.to_arrays()
         with atomic_write(path, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            write_npz(fh, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TopicModel:
         """Read and validate a model file. Raises :class:`ModelFileError` for any problem."""
         return _load(Path(path))
+
+
+def write_npz(fh: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays as an .npz that ``np.load`` reads, faster and reproducibly.
+
+    Unlike ``np.savez_compressed``: members carry a fixed date, so the same arrays give the
+    same bytes, and deflate runs at level 1, which on a 20 Newsgroups model is several times
+    faster than the default level for a file about 10% larger.
+    """
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for key in sorted(arrays):
+            info = zipfile.ZipInfo(key + ".npy", date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(arrays[key]), allow_pickle=False)
+            zf.writestr(info, buf.getbuffer(), compresslevel=1)
 
 
 # ---------------------------------------------------------------------------------------
