@@ -171,6 +171,16 @@ def resolve_format(fmt: str | None, output: str | None) -> str:
     return "table" if getattr(_stdout(), "isatty", lambda: False)() else "csv"
 
 
+def prepare_output(fmt: str | None, output: str | None) -> str:
+    """The output format, after checking that ``-o`` can be written (before any work)."""
+    out_fmt = resolve_format(fmt, output)
+    if output and output != "-":
+        from topicnmf.fileio import check_writable
+
+        check_writable(output)
+    return out_fmt
+
+
 @contextlib.contextmanager
 def open_output(output: str | None) -> Iterator[IO[str]]:
     """stdout, or an atomically written file."""
@@ -261,6 +271,11 @@ def _print_rich_table(
 # ---------------------------------------------------------------------------------------
 # Shared options
 # ---------------------------------------------------------------------------------------
+
+
+def _set_quiet(quiet: bool) -> None:
+    if quiet:  # errors still get their one line; warnings and summaries are dropped
+        log.setLevel(logging.ERROR)
 
 
 def quiet_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -771,8 +786,7 @@ def fit(
     from topicnmf.model import fit as fit_model
     from topicnmf.model import normalise_rows
 
-    if quiet:
-        log.setLevel(logging.ERROR)
+    _set_quiet(quiet)
     report = Reporter(quiet)
     model_path = _model_path(output)
     corpus_kw = _corpus_opts(kw)
@@ -954,15 +968,10 @@ def assign(
     from topicnmf.export import DocTopicWriter
     from topicnmf.model import normalise_rows
 
-    if quiet:
-        log.setLevel(logging.ERROR)
+    _set_quiet(quiet)
     report = Reporter(quiet)
     corpus_kw = _corpus_opts(kw)
-    out_fmt = resolve_format(fmt, output)
-    if output and output != "-":
-        from topicnmf.fileio import check_writable
-
-        check_writable(output)
+    out_fmt = prepare_output(fmt, output)
     m = _load_model(_model_path(model_path))
     documents = _load_corpus(corpus, corpus_kw)
     labels = m.topic_labels()
@@ -1167,17 +1176,12 @@ def evaluate(
       topicnmf evaluate ng.npz 20newsgroups:test --data-home ../shared/data
       topicnmf evaluate -m news.npz held_out.csv --format json
     """
-    if quiet:
-        log.setLevel(logging.ERROR)
+    _set_quiet(quiet)
     sources = list(args)
     if model_opt is None and sources and sources[0].lower().endswith(".npz"):
         model_opt = sources.pop(0)
     corpus_kw = _corpus_opts(kw)
-    out_fmt = resolve_format(fmt, output)
-    if output and output != "-":
-        from topicnmf.fileio import check_writable
-
-        check_writable(output)
+    out_fmt = prepare_output(fmt, output)
     m = _load_model(_model_path(model_opt))
     if sources:
         documents = _load_corpus(tuple(sources), corpus_kw)
@@ -1326,17 +1330,12 @@ def select_k(
     from topicnmf.quality import select_k as run_select_k
     from topicnmf.vectorize import Vectorizer
 
-    if quiet:
-        log.setLevel(logging.ERROR)
+    _set_quiet(quiet)
     report = Reporter(quiet)
     corpus_kw = _corpus_opts(kw)
     vec_config = _vectorizer_config(kw)
     nmf_config = _nmf_config(ks[0], kw)
-    out_fmt = resolve_format(fmt, output)
-    if output and output != "-":
-        from topicnmf.fileio import check_writable
-
-        check_writable(output)
+    out_fmt = prepare_output(fmt, output)
     documents = _load_corpus(corpus, corpus_kw)
     t0 = time.perf_counter()
     vectorizer = Vectorizer(vec_config, n_jobs=jobs)
@@ -1414,11 +1413,7 @@ def compare(
     """
     from topicnmf.quality import compare_topics
 
-    out_fmt = resolve_format(fmt, output)
-    if output and output != "-":
-        from topicnmf.fileio import check_writable
-
-        check_writable(output)
+    out_fmt = prepare_output(fmt, output)
     a, b = _load_model(model_a), _load_model(model_b)
     result = compare_topics(a.H, a.vocabulary, b.H, b.vocabulary, threshold)
     la, lb = a.topic_labels(), b.topic_labels()
