@@ -817,6 +817,143 @@ def test_damaged_news_archive(tmp_path: Path, no_news_homes: Path) -> None:
         list(load_corpus(["20newsgroups"], data_home=home))
 
 
+def read_news(home: Path, monkeypatch: pytest.MonkeyPatch, fast: bool) -> tuple:
+    """Documents and counts from an archive, or the error, by one archive reader."""
+    if not fast:
+
+        def not_plain(path: Path) -> Iterator[tuple[str, bytes]]:
+            raise corpus_mod._NotPlain("forced")
+            yield  # pragma: no cover
+
+        monkeypatch.setattr(corpus_mod, "_iter_plain_tar_gz", not_plain)
+    try:
+        corpus = load_corpus(["20newsgroups:all"], data_home=home, remove=())
+        docs = list(corpus)
+        return docs, corpus.stats.files_read, corpus.stats.skipped_unsafe
+    except CorpusError as exc:
+        return ("error", str(exc))
+    finally:
+        monkeypatch.undo()
+
+
+def fast_reader_outcome(archive: Path) -> str:
+    """Return "done" when the fast reader reads the whole archive, else why it gave up."""
+    try:
+        for _ in corpus_mod._iter_plain_tar_gz(archive):
+            pass
+    except corpus_mod._NotPlain as exc:
+        return f"gave up: {exc}"
+    except (OSError, EOFError, corpus_mod.zlib.error) as exc:
+        return f"failed: {exc}"
+    return "done"
+
+
+def test_fast_archive_reader_reads_a_plain_archive_like_tarfile(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    members = dict(MINI)
+    members["20news-bydate-train/sci.space/7"] = bytes(range(256)) * 40  # spans blocks
+    members["20news-bydate-train/sci.space/8"] = b""
+    members["20news-bydate-train/sci.space/9"] = b"a duplicate: the last one wins"
+    archive = make_news_archive(home / "20news-bydate.tar.gz", members)
+    assert fast_reader_outcome(archive) == "done"
+    fast = read_news(home, monkeypatch, fast=True)
+    assert fast == read_news(home, monkeypatch, fast=False)
+    docs, files_read, skipped = fast
+    assert files_read == 6 and skipped == 0
+    assert [d.id for d in docs][:4] == [
+        "train/alt.atheism/5",
+        "train/sci.space/7",
+        "train/sci.space/8",
+        "train/sci.space/9",
+    ]
+    assert docs[1].text == (bytes(range(256)) * 40).decode("latin-1")
+    assert docs[3].text == "a duplicate: the last one wins"
+
+
+def test_fast_archive_reader_leaves_unsafe_members_to_tarfile(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch, warnings_log: list[str]
+) -> None:
+    home = tmp_path / "home"
+    archive = home / "20news-bydate.tar.gz"
+    home.mkdir()
+    space = "20news-bydate-train/sci.space"
+    with tarfile.open(archive, "w:gz", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in MINI.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo(f"{space}/11")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+        evil = tarfile.TarInfo(f"{space}/../../../evil")
+        evil.size = 6
+        tar.addfile(evil, io.BytesIO(b"escape"))
+    assert fast_reader_outcome(archive).startswith("gave up")
+    docs, files_read, skipped = read_news(home, monkeypatch, fast=True)
+    assert [d.id for d in docs] == [
+        "train/alt.atheism/5",
+        "train/sci.space/9",
+        "train/sci.space/10",
+        "test/sci.space/20",
+    ]
+    assert files_read == 4 and skipped == 2
+    assert len(warnings_log) == 2
+    assert "a symbolic link" in warnings_log[0] and "'..'" in warnings_log[1]
+    assert read_news(home, monkeypatch, fast=False) == (docs, files_read, skipped)
+
+
+@pytest.mark.parametrize(
+    "damage", ["uncompressed", "gnu", "truncated", "cut_at_header", "garbage_after", "bad_crc"]
+)
+def test_fast_archive_reader_agrees_with_tarfile_on_odd_archives(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    home = tmp_path / "home"
+    members = {**MINI, f"20news-bydate-train/sci.space/{'9' * 120}": b"a long name"}
+    plain = io.BytesIO()
+    tar_format = tarfile.GNU_FORMAT if damage == "gnu" else tarfile.USTAR_FORMAT
+    if damage != "gnu":
+        del members[f"20news-bydate-train/sci.space/{'9' * 120}"]
+    with tarfile.open(fileobj=plain, mode="w", format=tar_format) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    raw = plain.getvalue()
+    packed = gzip.compress(raw)
+    if damage == "uncompressed":
+        packed = raw
+    elif damage == "truncated":
+        packed = gzip.compress(raw[:1200])
+    elif damage == "cut_at_header":
+        packed = gzip.compress(raw[:1024])
+    elif damage == "garbage_after":
+        packed += b"not gzip at all"
+    elif damage == "bad_crc":
+        packed = packed[:-8] + bytes(8)
+    home.mkdir()
+    (home / "20news-bydate.tar.gz").write_bytes(packed)
+    assert fast_reader_outcome(home / "20news-bydate.tar.gz") != "done" or damage in (
+        "garbage_after",
+        "bad_crc",
+    )
+    assert read_news(home, monkeypatch, fast=True) == read_news(home, monkeypatch, fast=False)
+
+
+def test_damaged_news_archive_by_both_readers(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    archive = make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    whole = archive.read_bytes()
+    archive.write_bytes(whole[: len(whole) // 2])
+    for fast in (True, False):
+        outcome = read_news(home, monkeypatch, fast=fast)
+        assert outcome[0] == "error" and "archive looks damaged" in outcome[1]
+
+
 # The real archive: equivalence with scikit-learn and the split sizes.
 
 
@@ -951,3 +1088,19 @@ def test_cleaning_equals_scikit_learn_on_tricky_posts(
 ) -> None:
     text = "\n".join(lines) + tail
     assert corpus_mod.strip_newsgroup(text, remove) == sklearn_clean(text, remove)
+
+
+def test_real_archive_fast_reader_equals_tarfile(
+    real_archive: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert fast_reader_outcome(real_archive) == "done"
+    fast = read_news(real_archive.parent, monkeypatch, fast=True)
+    slow = read_news(real_archive.parent, monkeypatch, fast=False)
+    assert fast[0] != "error" and len(fast[0]) == 18846
+    assert fast == slow
+
+
+@given(st.binary(min_size=512, max_size=512))
+def test_byte_sum_is_the_sum_of_a_block(block: bytes) -> None:
+    assert corpus_mod._byte_sum(block) == sum(block)
+    assert corpus_mod._byte_sum(b"\xff" * 512) == 255 * 512
