@@ -240,9 +240,13 @@ class Reporter:
             task = prog.add_task(description, total=total)
             last = [0.0]
 
-            def update(completed: float | None = None, description: str | None = None) -> None:
+            def update(
+                completed: float | None = None,
+                description: str | None = None,
+                force: bool = False,
+            ) -> None:
                 now = time.monotonic()
-                if now - last[0] < 0.1:  # keep the hot loops cheap
+                if now - last[0] < 0.1 and not force:  # keep the hot loops cheap
                     return
                 last[0] = now
                 kwargs: dict[str, Any] = {}
@@ -803,31 +807,28 @@ def fit(
             check_writable(path)
     documents = _load_corpus(corpus, corpus_kw)
 
-    with report.progress("Reading documents") as update_read:
+    # one progress line: reading, then fitting (a bar per stage would show both at once)
+    with report.progress("Reading documents") as update:
 
         def on_document(n: int) -> None:
-            update_read(description=f"Reading documents ({n:,})")
-
-        state: dict[str, Any] = {}
+            update(description=f"Reading documents ({n:,})")
 
         def on_vectorized(n_docs: int, n_terms: int, nnz: int) -> None:
-            state["vectorized"] = (n_docs, n_terms, nnz)
+            update(description=f"Fitting {k} topics to {n_docs:,} documents", force=True)
 
-        with report.progress(f"Fitting {k} topics", total=nmf_config.max_iter) as update_fit:
+        def on_iteration(i: int, loss: float) -> None:
+            update(description=f"Fitting {k} topics: iteration {i}, loss {loss:.6g}")
 
-            def on_iteration(i: int, loss: float) -> None:
-                update_fit(completed=i, description=f"Fitting {k} topics (loss {loss:.4g})")
-
-            out = fit_model(
-                documents,
-                vec_config,
-                nmf_config,
-                n_jobs=jobs,
-                save_doc_topics=save_doc_topics,
-                on_document=on_document if report.interactive else None,
-                on_iteration=on_iteration if report.interactive else None,
-                on_vectorized=on_vectorized,
-            )
+        out = fit_model(
+            documents,
+            vec_config,
+            nmf_config,
+            n_jobs=jobs,
+            save_doc_topics=save_doc_topics,
+            on_document=on_document if report.interactive else None,
+            on_iteration=on_iteration if report.interactive else None,
+            on_vectorized=on_vectorized if report.interactive else None,
+        )
     model = out.model
     stats = model.stats
     assert stats is not None
