@@ -426,7 +426,7 @@ def cli() -> None:
       topicnmf assign newdocs/              # topic weights of new documents
 
     Run 'topicnmf COMMAND --help' for a command's options. Exit codes: 0 ok, 1 bad input
-    or file, 2 usage error, 130 interrupted.
+    or file, 2 usage error, 130 interrupted, 143 terminated.
     """
 
 
