@@ -678,19 +678,11 @@ class _FileSource(_Source):
             raise _stream_error(self.where, exc) from None
 
     def items(self, stats: CorpusStats) -> Iterator[_Item]:
-        count = 0
         try:
             with self._open() as stream:
-                stats.files_read += 1
-                _check_text_head(_sniff(stream), self.where, self.opts.decoding)
-                for sub_id, text in _parse(stream, self.format, self.opts, self.where):
-                    count += 1
-                    yield (None if self.format == "document" else sub_id), text, None
+                yield from _stream_items(stream, self.format, self.opts, self.where, stats)
         except _STREAM_ERRORS as exc:
             raise _stream_error(self.where, exc) from None
-        if count == 0:
-            what = "rows" if self.format in ("csv", "tsv") else "documents"
-            raise CorpusError(f"{self.where} has no {what}; it holds only blank lines or a header")
 
 
 class _Opened(contextlib.AbstractContextManager):
@@ -874,21 +866,29 @@ class _SpooledSource(_Source):
     def items(self, stats: CorpusStats) -> Iterator[_Item]:
         if self._data is None and self._path is None:
             self._spool()
-        count = 0
         try:
             raw: BinaryIO = (
                 io.BytesIO(self._data) if self._data is not None else open(self._path, "rb")  # type: ignore[arg-type]
             )
             with raw, _maybe_gunzip(raw) as stream:
-                stats.files_read += 1
-                _check_text_head(_sniff(stream), self.where, self.opts.decoding)
-                for sub_id, text in _parse(stream, self.format, self.opts, self.where):
-                    count += 1
-                    yield (None if self.format == "document" else sub_id), text, None
+                yield from _stream_items(stream, self.format, self.opts, self.where, stats)
         except _STREAM_ERRORS as exc:
             raise _stream_error(self.where, exc) from None
-        if count == 0:
-            raise CorpusError(f"{self.where} has no documents (only blank lines or a header)")
+
+
+def _stream_items(
+    stream: BinaryIO, fmt: str, opts: _Options, where: str, stats: CorpusStats
+) -> Iterator[_Item]:
+    """The documents of one opened file or of stdin; an error if it holds none."""
+    stats.files_read += 1
+    _check_text_head(_sniff(stream), where, opts.decoding)
+    count = 0
+    for sub_id, text in _parse(stream, fmt, opts, where):
+        count += 1
+        yield (None if fmt == "document" else sub_id), text, None
+    if count == 0:
+        what = "rows" if fmt in ("csv", "tsv") else "documents"
+        raise CorpusError(f"{where} has no {what}; it holds only blank lines or a header")
 
 
 def _unlink(path: str) -> None:
