@@ -552,8 +552,8 @@ def reconstruction_error(V: Any, W: Any, H: Any) -> float:
 
     Notes
     -----
-    For large matrices the product ``W H`` is never formed: the squared error is expanded as
-    ``||V||^2 - 2 sum((V H^T) * W) + sum((W^T W) * (H H^T))``, in float64.
+    For large matrices the product ``W H`` is never formed: the squared error comes from
+    :func:`topicnmf.nmf.frobenius_loss`, which expands it in float64.
     """
     W = _as_2d_finite("W", W)
     H = _as_2d_finite("H", H)
@@ -577,10 +577,8 @@ def reconstruction_error(V: Any, W: Any, H: Any) -> float:
         dense = Vs.toarray() if sp.issparse(V) else Vd
         err2 = float(np.sum((dense - W @ H) ** 2))
     else:
-        VHt = np.asarray(Vs @ H.T) if sp.issparse(V) else Vd @ H.T
-        cross = float(np.sum(VHt * W))
-        wh2 = float(np.sum((W.T @ W) * (H @ H.T)))
-        err2 = max(norm_v2 - 2.0 * cross + wh2, 0.0)
+        # the engine's loss already expands the square without forming W H
+        err2 = 2.0 * _nmf().frobenius_loss(Vs if sp.issparse(V) else Vd, W, H)
     return math.sqrt(err2 / norm_v2)
 
 
