@@ -1055,7 +1055,7 @@ def model_info(m: Any, path: str) -> dict[str, Any]:
     cfg["stop_words"] = f"{len(stop)} words"
     return {
         "file": path,
-        "format_version": __import__("topicnmf.model", fromlist=["FORMAT_VERSION"]).FORMAT_VERSION,
+        "format_version": m.format_version,
         "topics": m.n_topics,
         "terms": len(m.vocabulary),
         "labels": m.topic_labels(),

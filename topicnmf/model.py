@@ -154,6 +154,7 @@ class TopicModel:
     W: np.ndarray | None = None
     reference: TrainingIncidence | None = None
     dominant_count: np.ndarray | None = None
+    format_version: int = FORMAT_VERSION  # of the file it was loaded from
 
     # -- description ---------------------------------------------------------------------
     @property
@@ -539,6 +540,7 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> TopicModel:
         W=W,
         reference=reference,
         dominant_count=dominant_count,
+        format_version=version,
     )
 
 
