@@ -197,11 +197,7 @@ def best_of(n: int, fn) -> float:
 
 def run_newsgroups(work: Path, repeats: int) -> dict:
     """Time train read+clean: topicnmf (from the tar.gz) vs scikit-learn (from its cache)."""
-    import codecs
-    import pickle
-    import tarfile
-
-    from sklearn.datasets import fetch_20newsgroups, load_files
+    from sklearn.datasets import fetch_20newsgroups
     from sklearn.datasets._twenty_newsgroups import (
         strip_newsgroup_footer,
         strip_newsgroup_header,
@@ -216,21 +212,16 @@ def run_newsgroups(work: Path, repeats: int) -> dict:
     def ours() -> int:
         return sum(1 for _ in load_corpus(["20newsgroups"], data_home=NEWS_ARCHIVE.parent))
 
-    # scikit-learn reads its own zlib-compressed pickle cache; build it here without
+    # scikit-learn reads its own zlib-compressed pickle cache; common.py builds it without
     # network from the same archive, laid out as fetch_20newsgroups would leave it
-    home = work / "sk_home"
-    extract = home / "20news_home"
-    extract.mkdir(parents=True)
-    with tarfile.open(NEWS_ARCHIVE, "r:gz") as tar:
-        tar.extractall(extract, filter="data")
-    cache = {
-        "train": load_files(extract / "20news-bydate-train", encoding="latin1"),
-        "test": load_files(extract / "20news-bydate-test", encoding="latin1"),
-    }
-    (home / "20news-bydate_py3.pkz").write_bytes(codecs.encode(pickle.dumps(cache), "zlib_codec"))
-    shutil.rmtree(extract)
-    raw_train = list(cache["train"].data)
-    del cache
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import _sklearn_data_home
+
+    home = _sklearn_data_home(work / "sk_home")
+    shutil.rmtree(home / "20news_home")
+    raw_train = fetch_20newsgroups(
+        data_home=str(home), subset="train", download_if_missing=False
+    ).data
 
     def sklearn_fetch() -> int:
         bunch = fetch_20newsgroups(
