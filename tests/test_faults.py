@@ -57,10 +57,18 @@ def temp_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX))
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs (`cmd &`) with SIGINT ignored, and children inherit
+    # that; topicnmf rightly keeps an ignored SIGINT ignored. Give the child the default
+    # disposition so these tests mean the same however pytest itself was started.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def topicnmf_process(args: list, cwd: Path, **kw) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("TOPICNMF_DEBUG", "TOPICNMF_MODEL")}
     return subprocess.Popen(
         [sys.executable, "-m", "topicnmf", *map(str, args)],
+        preexec_fn=_default_sigint,
         cwd=cwd,
         env=env,
         stdout=kw.pop("stdout", subprocess.DEVNULL),
