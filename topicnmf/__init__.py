@@ -33,10 +33,10 @@ _EXPORTS = {
     "FitOutput": "topicnmf.model",
     "TopicModel": "topicnmf.model",
     "fit": "topicnmf.model",
-    "NMFConfig": "topicnmf.nmf",
+    "NMFConfig": "topicnmf.config",
     "fit_nmf": "topicnmf.nmf",
     "Vectorizer": "topicnmf.vectorize",
-    "VectorizerConfig": "topicnmf.vectorize",
+    "VectorizerConfig": "topicnmf.config",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -503,7 +503,7 @@ class AlphaH(click.ParamType):
 
 
 def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    from topicnmf.vectorize import VectorizerConfig
+    from topicnmf.config import VectorizerConfig
 
     d = VectorizerConfig()
     opts = [
@@ -575,7 +575,7 @@ def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def nmf_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    from topicnmf.nmf import NMFConfig
+    from topicnmf.config import NMFConfig
 
     d = NMFConfig(n_components=10)
     opts = [
@@ -652,7 +652,7 @@ def nmf_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _vectorizer_config(kw: dict[str, Any]) -> Any:
-    from topicnmf.vectorize import VectorizerConfig, resolve_stop_words
+    from topicnmf.config import VectorizerConfig, resolve_stop_words
 
     return VectorizerConfig(
         lowercase=kw["lowercase"],
@@ -669,7 +669,7 @@ def _vectorizer_config(kw: dict[str, Any]) -> Any:
 
 
 def _nmf_config(k: int, kw: dict[str, Any]) -> Any:
-    from topicnmf.nmf import NMFConfig
+    from topicnmf.config import NMFConfig
 
     solver = kw["solver"]
     if solver == "auto":

@@ -73,7 +73,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -81,6 +80,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from topicnmf.config import INITS, LOSSES, SOLVERS, NMFConfig, _is_int
 from topicnmf.errors import ParameterError
 
 __all__ = [
@@ -97,11 +97,6 @@ __all__ = [
     "reconstruction_error",
     "transform",
 ]
-
-LOSSES = ("frobenius", "kl")
-SOLVERS = ("cd", "mu")
-INITS = ("nndsvd", "nndsvda", "nndsvdar", "random")
-DTYPES = ("float32", "float64")
 
 # scikit-learn's EPSILON: the floor for WH in the KL updates and the divide-by-zero guard.
 _EPS = float(np.finfo(np.float32).eps)
@@ -137,106 +132,6 @@ _MIN_NNZ_PER_THREAD = 20_000
 # --------------------------------------------------------------------------------------------
 # Configuration and result
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NMFConfig:
-    """Settings of one NMF fit (and of ``transform`` with the fitted H).
-
-    Parameters
-    ----------
-    n_components : int
-        Number of topics k, at least 1 and at most min(n_samples, n_features).
-    loss : {"frobenius", "kl"}
-        Half the squared Frobenius norm of V - WH, or the generalised KL divergence D(V||WH).
-    solver : {"cd", "mu"}
-        Coordinate descent (HALS for Frobenius; Newton coordinate descent for KL, which
-        needs numba) or multiplicative updates (both losses, numpy only).
-    init : {"nndsvd", "nndsvda", "nndsvdar", "random"}
-        Initialisation, with scikit-learn's definitions (the same seed gives the same start).
-    max_iter : int
-        Maximum number of outer iterations (one update of W and one of H).
-    tol : float
-        Stop when the loss's average decrease over the last 5 iterations is at most ``tol``
-        times its total decrease since the initialisation (see the module docstring). 0 runs
-        until ``max_iter`` unless the loss stops decreasing altogether.
-    seed : int
-        Seed for the randomised SVD of the NNDSVD inits and for the random inits.
-    alpha_W, alpha_H : float, float or "same"
-        Penalty strengths, scaled by n_features (W) and n_samples (H) as in scikit-learn.
-    l1_ratio : float
-        Share of L1 in the penalty, in [0, 1].
-    dtype : {"float32", "float64"}
-        Precision of the computation and of the returned factors.
-    """
-
-    n_components: int
-    loss: str = "frobenius"
-    solver: str = "cd"
-    init: str = "nndsvda"
-    max_iter: int = 200
-    tol: float = 1e-4
-    seed: int = 0
-    alpha_W: float = 0.0
-    alpha_H: float | str = "same"
-    l1_ratio: float = 0.0
-    dtype: str = "float32"
-
-    def validate(self, shape: tuple[int, int] | None = None) -> None:
-        """Check every setting; with ``shape``, also check k against the matrix shape.
-
-        Raises
-        ------
-        ParameterError
-            Naming the setting and its offending value.
-        """
-        k = self.n_components
-        if not _is_int(k) or k < 1:
-            raise ParameterError(f"n_components must be an integer >= 1, got {k!r}.")
-        if self.loss not in LOSSES:
-            raise ParameterError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.")
-        if self.solver not in SOLVERS:
-            raise ParameterError(
-                f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}."
-            )
-        if self.init not in INITS:
-            raise ParameterError(f"init must be one of {', '.join(INITS)}; got {self.init!r}.")
-        if not _is_int(self.max_iter) or self.max_iter < 1:
-            raise ParameterError(f"max_iter must be an integer >= 1, got {self.max_iter!r}.")
-        if not _is_real(self.tol) or not math.isfinite(self.tol) or self.tol < 0:
-            raise ParameterError(f"tol must be a finite number >= 0, got {self.tol!r}.")
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
-            raise ParameterError(f"seed must be an integer in [0, 2**32 - 1], got {self.seed!r}.")
-        for name in ("alpha_W", "alpha_H"):
-            value = getattr(self, name)
-            if name == "alpha_H" and value == "same":
-                continue
-            if not _is_real(value) or not math.isfinite(value) or value < 0:
-                extra = " or 'same'" if name == "alpha_H" else ""
-                raise ParameterError(f"{name} must be a finite number >= 0{extra}, got {value!r}.")
-        if not _is_real(self.l1_ratio) or not 0 <= self.l1_ratio <= 1:
-            raise ParameterError(f"l1_ratio must be a number in [0, 1], got {self.l1_ratio!r}.")
-        if self.dtype not in DTYPES:
-            raise ParameterError(f"dtype must be one of {', '.join(DTYPES)}; got {self.dtype!r}.")
-        if shape is not None:
-            n_samples, n_features = shape
-            if k > min(n_samples, n_features):
-                raise ParameterError(
-                    f"n_components={k} is larger than min(n_samples, n_features) = "
-                    f"min({n_samples}, {n_features}); use at most {min(n_samples, n_features)}."
-                )
-
-    def penalties(self, n_samples: int, n_features: int) -> tuple[float, float, float, float]:
-        """Return (l1_W, l2_W, l1_H, l2_H) scaled as scikit-learn >= 1.2 does."""
-        alpha_W = float(self.alpha_W)
-        alpha_H = alpha_W if self.alpha_H == "same" else float(self.alpha_H)
-        r = float(self.l1_ratio)
-        return (
-            alpha_W * r * n_features,
-            alpha_W * (1.0 - r) * n_features,
-            alpha_H * r * n_samples,
-            alpha_H * (1.0 - r) * n_samples,
-        )
 
 
 @dataclass
@@ -434,14 +329,6 @@ def objective(V: Any, W: np.ndarray, H: np.ndarray, config: NMFConfig) -> float:
 # --------------------------------------------------------------------------------------------
 # Input checks
 # --------------------------------------------------------------------------------------------
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 def _check_threads(n_threads: int | None) -> int:

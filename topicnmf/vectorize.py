@@ -36,13 +36,19 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from topicnmf.config import (
+    DEFAULT_TOKEN_PATTERN,
+    ENGLISH_STOP_WORDS,
+    VectorizerConfig,
+    _is_int,
+    resolve_stop_words,
+)
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
 from topicnmf.packing import pack_strings, unpack_strings
 
@@ -56,38 +62,6 @@ __all__ = [
 
 logger = logging.getLogger("topicnmf")
 
-DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-
-# The English stop-word list of scikit-learn (318 words, unchanged from 0.x to 1.9),
-# written out here so that the default of a saved model can never change with a
-# library upgrade.  Kept sorted; tests check it still equals scikit-learn's.
-_ENGLISH_STOP_WORDS_TEXT = """
-a about above across after afterwards again against all almost alone along already
-also although always am among amongst amoungst amount an and another any anyhow anyone
-anything anyway anywhere are around as at back be became because become becomes becoming
-been before beforehand behind being below beside besides between beyond bill both bottom
-but by call can cannot cant co con could couldnt cry de describe detail do done down due
-during each eg eight either eleven else elsewhere empty enough etc even ever every everyone
-everything everywhere except few fifteen fifty fill find fire first five for former
-formerly forty found four from front full further get give go had has hasnt have he hence
-her here hereafter hereby herein hereupon hers herself him himself his how however hundred
-i ie if in inc indeed interest into is it its itself keep last latter latterly least less
-ltd made many may me meanwhile might mill mine more moreover most mostly move much must my
-myself name namely neither never nevertheless next nine no nobody none noone nor not
-nothing now nowhere of off often on once one only onto or other others otherwise our ours
-ourselves out over own part per perhaps please put rather re same see seem seemed seeming
-seems serious several she should show side since sincere six sixty so some somehow someone
-something sometime sometimes somewhere still such system take ten than that the their them
-themselves then thence there thereafter thereby therefore therein thereupon these they
-thick thin third this those though three through throughout thru thus to together too top
-toward towards twelve twenty two un under until up upon us very via was we well were what
-whatever when whence whenever where whereafter whereas whereby wherein whereupon wherever
-whether which while whither who whoever whole whom whose why will with within without
-would yet you your yours yourself yourselves
-"""
-ENGLISH_STOP_WORDS: tuple[str, ...] = tuple(sorted(set(_ENGLISH_STOP_WORDS_TEXT.split())))
-
-_NORMS = ("l1", "l2", None)
 
 # Token patterns whose matches are exactly "maximal runs of word characters of at least
 # N characters", mapped to N.  For these the NumPy tokenizer is used.  (``\b\w\w+\b``
@@ -111,212 +85,6 @@ _CHUNK_CHARS = 1 << 20
 _CHUNK_DOCS = 8192
 
 _FORMAT_VERSION = 1
-
-
-# --------------------------------------------------------------------------- config
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_float(value: object) -> bool:
-    return isinstance(value, (float, np.floating))
-
-
-@dataclass(frozen=True)
-class VectorizerConfig:
-    """Settings of the TF-IDF stage; the defaults are the tool's defaults.
-
-    The meaning of every field is that of scikit-learn's ``TfidfVectorizer``
-    (``analyzer="word"``, no accent stripping, no custom preprocessor).
-
-    Parameters
-    ----------
-    lowercase : bool
-        Lowercase texts (``str.lower``) before tokenizing.
-    token_pattern : str
-        Regular expression for a token; with one capturing group the group is the token.
-    stop_words : tuple of str
-        Tokens removed before n-grams are formed.  Stored explicitly (sorted, without
-        duplicates) so that a saved model keeps its list whatever library is installed.
-    ngram_range : tuple of (int, int)
-        Smallest and largest n of the word n-grams used as terms.
-    min_df, max_df : int or float
-        Keep terms whose document frequency is at least ``min_df`` and at most
-        ``max_df``: an int is a number of documents, a float in [0, 1] a proportion.
-    max_features : int or None
-        Keep only the most frequent terms (by total count; ties as in scikit-learn).
-    sublinear_tf : bool
-        Use ``1 + log(tf)`` instead of the raw count.
-    norm : {"l2", "l1", None}
-        Row normalisation.
-    use_idf, smooth_idf : bool
-        Weight by idf; add one to every document frequency (as if one extra document
-        held every term) so no idf is infinite.
-    """
-
-    lowercase: bool = True
-    token_pattern: str = DEFAULT_TOKEN_PATTERN
-    stop_words: tuple[str, ...] = field(default=ENGLISH_STOP_WORDS)
-    ngram_range: tuple[int, int] = (1, 1)
-    min_df: float | int = 2
-    max_df: float | int = 0.95
-    max_features: int | None = None
-    sublinear_tf: bool = False
-    norm: str | None = "l2"
-    use_idf: bool = True
-    smooth_idf: bool = True
-
-    def __post_init__(self) -> None:
-        # Normalise the containers so that equal settings compare (and serialise) equal:
-        # a list of stop words and the same words as a sorted tuple are one config.
-        stop_words = self.stop_words
-        if stop_words is None:
-            stop_words = ()
-        if isinstance(stop_words, str):
-            raise ParameterError(
-                f"stop_words must be a sequence of words, not the string {stop_words!r}; "
-                "use resolve_stop_words() for 'english', 'none' or a file"
-            )
-        try:
-            words = tuple(sorted(set(stop_words)))
-        except TypeError as exc:
-            raise ParameterError(f"stop_words must be strings: {exc}") from None
-        object.__setattr__(self, "stop_words", words)
-        if isinstance(self.ngram_range, list):
-            object.__setattr__(self, "ngram_range", tuple(self.ngram_range))
-        if _is_int(self.max_features):
-            object.__setattr__(self, "max_features", int(self.max_features))
-        for name in ("min_df", "max_df"):
-            value = getattr(self, name)
-            if _is_int(value):
-                object.__setattr__(self, name, int(value))
-            elif _is_float(value):
-                object.__setattr__(self, name, float(value))
-        self.validate()
-
-    def validate(self) -> None:
-        """Check every setting; raise ``ParameterError`` naming the offending value."""
-        for name in ("lowercase", "sublinear_tf", "use_idf", "smooth_idf"):
-            value = getattr(self, name)
-            if not isinstance(value, (bool, np.bool_)):
-                raise ParameterError(f"{name} must be True or False, got {value!r}")
-        if not isinstance(self.token_pattern, str):
-            raise ParameterError(f"token_pattern must be a string, got {self.token_pattern!r}")
-        try:
-            compiled = re.compile(self.token_pattern)
-        except re.error as exc:
-            raise ParameterError(
-                f"token_pattern {self.token_pattern!r} is not a valid regular expression: {exc}"
-            ) from None
-        if compiled.groups > 1:
-            raise ParameterError(
-                f"token_pattern {self.token_pattern!r} has {compiled.groups} capturing "
-                "groups; use at most one (the group is the token) or (?:...) groups"
-            )
-        for word in self.stop_words:
-            if not isinstance(word, str):
-                raise ParameterError(f"stop_words must be strings, got {word!r}")
-        ngram = self.ngram_range
-        if (
-            not isinstance(ngram, tuple)
-            or len(ngram) != 2
-            or not all(_is_int(n) for n in ngram)
-            or not 1 <= ngram[0] <= ngram[1]
-        ):
-            raise ParameterError(
-                f"ngram_range must be two integers 1 <= min_n <= max_n, got {ngram!r}"
-            )
-        if ngram[1] > 64:
-            raise ParameterError(f"ngram_range {ngram!r}: max_n above 64 is not supported")
-        for name in ("min_df", "max_df"):
-            value = getattr(self, name)
-            if _is_int(value):
-                if value < 1:
-                    raise ParameterError(
-                        f"{name}={value!r}: a count of documents must be at least 1 "
-                        "(or give a proportion as a float in [0, 1])"
-                    )
-            elif _is_float(value):
-                if not 0.0 <= value <= 1.0:
-                    raise ParameterError(
-                        f"{name}={value!r}: a proportion must be in [0, 1] "
-                        "(or give a count of documents as an integer)"
-                    )
-            else:
-                raise ParameterError(
-                    f"{name} must be an integer (documents) or a float (proportion), got {value!r}"
-                )
-        if type(self.min_df) is type(self.max_df) and self.min_df > self.max_df:
-            raise ParameterError(
-                f"min_df={self.min_df!r} is larger than max_df={self.max_df!r}: "
-                "no term could be kept"
-            )
-        if self.max_features is not None and not (
-            _is_int(self.max_features) and self.max_features >= 1
-        ):
-            raise ParameterError(
-                f"max_features must be a positive integer or None, got {self.max_features!r}"
-            )
-        if self.norm not in _NORMS:
-            raise ParameterError(f"norm must be 'l2', 'l1' or None, got {self.norm!r}")
-
-
-def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ...]:
-    """Turn the ``--stop-words`` option into a sorted tuple of words.
-
-    Parameters
-    ----------
-    spec : str, Path, iterable of str or None
-        ``"english"`` (scikit-learn's list, as stored in this module), ``"none"`` or
-        None (no stop words), a path to a UTF-8 file with one word per line (blank lines
-        and lines starting with ``#`` are ignored), or the words themselves.
-
-    Returns
-    -------
-    tuple of str
-        Sorted, without duplicates.
-
-    Raises
-    ------
-    ParameterError
-        When the file cannot be read.
-    """
-    if spec is None:
-        return ()
-    if isinstance(spec, str) and spec.strip().lower() in ("english", "none", ""):
-        return ENGLISH_STOP_WORDS if spec.strip().lower() == "english" else ()
-    if isinstance(spec, (str, Path)):
-        path = Path(spec)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ParameterError(
-                f"stop-words file {str(path)!r} not found; give 'english', 'none' or a "
-                "file with one word per line"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise ParameterError(
-                f"stop-words file {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
-                f"{exc.start}); save it as UTF-8"
-            ) from None
-        except OSError as exc:
-            raise ParameterError(
-                f"cannot read stop-words file {str(path)!r}: {exc.strerror or exc}"
-            ) from None
-        words = set()
-        for line in text.splitlines():
-            word = line.strip()
-            if word and not word.startswith("#"):
-                words.add(word)
-        return tuple(sorted(words))
-    words = set()
-    for word in spec:
-        if not isinstance(word, str):
-            raise ParameterError(f"stop words must be strings, got {word!r}")
-        words.add(word)
-    return tuple(sorted(words))
 
 
 # ------------------------------------------------------------------------ tokenizing
