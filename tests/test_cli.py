@@ -362,3 +362,42 @@ def test_cli_and_settings_import_without_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_fit_and_assign_read_an_archive_in_a_helper_the_same_way(tmp_path, monkeypatch):
+    import tarfile
+
+    from topicnmf import cli as cli_mod
+    from topicnmf import corpus as corpus_mod
+
+    home = tmp_path / "home"
+    home.mkdir()
+    texts = theme_texts(40)
+    with tarfile.open(home / "20news-bydate.tar.gz", "w:gz") as tar:
+        for i, text in enumerate(texts):
+            split = "train" if i % 4 else "test"
+            group = ("sci.space", "rec.autos")[i % 2]
+            data = f"Subject: post {i}\n\n{text}\n".encode()
+            info = tarfile.TarInfo(f"20news-bydate-{split}/{group}/{100 + i}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    started = []
+    real_start = corpus_mod._Prefetch.start
+    monkeypatch.setattr(
+        corpus_mod._Prefetch, "start", lambda src: started.append(1) or real_start(src)
+    )
+    outputs = {}
+    for helper in (True, False):
+        monkeypatch.setattr(cli_mod, "_prefetch_wanted", lambda jobs, h=helper: h)
+        out = tmp_path / str(helper)
+        out.mkdir()
+        ok(["fit", "20newsgroups:train", "--data-home", home, "-k", "2", "--min-df", "1",
+            "-o", out / "m.npz", "--doc-topics-out", out / "w.csv", "-q"])  # fmt: skip
+        ok(["assign", "20newsgroups:test", "--data-home", home, "-m", out / "m.npz",
+            "-o", out / "a.csv", "-q"])  # fmt: skip
+        outputs[helper] = ((out / "w.csv").read_bytes(), (out / "a.csv").read_bytes())
+    assert len(started) == 2  # fit and assign each started a helper when asked to
+    assert outputs[True] == outputs[False]
+    n_test = len(range(0, len(texts), 4))
+    assert outputs[True][0].count(b"\n") == 1 + len(texts) - n_test
+    assert outputs[True][1].count(b"\n") == 1 + n_test

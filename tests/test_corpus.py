@@ -1104,3 +1104,106 @@ def test_real_archive_fast_reader_equals_tarfile(
 def test_byte_sum_is_the_sum_of_a_block(block: bytes) -> None:
     assert corpus_mod._byte_sum(block) == sum(block)
     assert corpus_mod._byte_sum(b"\xff" * 512) == 255 * 512
+
+
+# ---------------------------------------------------------------- reading in a helper process
+
+
+def unsafe_news_archive(home: Path) -> Path:
+    """MINI plus members that are skipped with a warning each."""
+    members = dict(MINI)
+    members["20news-bydate-train/../../evil"] = b"escaped"
+    home.mkdir(parents=True)
+    with tarfile.open(home / "20news-bydate.tar.gz", "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("20news-bydate-train/sci.space/77")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    return home
+
+
+def read_all(corpus: Corpus) -> tuple:
+    docs = [(d.id, d.text, d.label) for d in corpus]
+    return docs, corpus.stats.files_read, corpus.stats.skipped_unsafe
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"source": "20newsgroups:all"},
+        {"source": "20newsgroups", "remove": ()},
+        {"source": "20newsgroups:train", "categories": ["sci.space"]},
+    ],
+)
+def test_prefetch_reads_the_same_documents(
+    tmp_path: Path, no_news_homes: Path, warnings_log: list[str], options: dict
+) -> None:
+    home = unsafe_news_archive(tmp_path / "home")
+    kw = {k: v for k, v in options.items() if k != "source"}
+    expected = read_all(load_corpus([options["source"]], data_home=home, **kw))
+    expected_warnings = list(warnings_log)
+    assert expected_warnings and expected[2] == len(expected_warnings)
+    warnings_log.clear()
+    corpus = load_corpus([options["source"]], data_home=home, prefetch=True, **kw)
+    source = corpus._sources[0]
+    assert source._prefetch is not None  # a helper process was started
+    assert read_all(corpus) == expected
+    assert warnings_log == expected_warnings
+    assert not corpus_mod._Prefetch._live  # the helper was waited for
+    warnings_log.clear()
+    assert read_all(corpus) == expected  # a second pass reads in this process
+    assert warnings_log == expected_warnings
+
+
+def test_prefetch_reports_a_damaged_archive_like_reading_here(
+    tmp_path: Path, no_news_homes: Path
+) -> None:
+    home = tmp_path / "home"
+    write(home / "20news-bydate.tar.gz", b"this is not a tar archive at all")
+    with pytest.raises(CorpusError) as here:
+        list(load_corpus(["20newsgroups"], data_home=home))
+    with pytest.raises(CorpusError) as helper:
+        list(load_corpus(["20newsgroups"], data_home=home, prefetch=True))
+    assert str(helper.value) == str(here.value)
+    assert "archive looks damaged" in str(helper.value)
+
+
+@pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false", "/bin/cat"])
+def test_prefetch_falls_back_when_the_helper_fails(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch, executable: str
+) -> None:
+    # the helper cannot start / exits at once without a word / fails on its arguments
+    # (cat cannot open "-c"): each time the archive is read here instead
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
+    monkeypatch.setattr(corpus_mod.sys, "executable", executable)
+    assert read_all(load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)) == expected
+    assert not corpus_mod._Prefetch._live
+
+
+def test_prefetch_helper_is_stopped_when_the_reader_gives_up(
+    tmp_path: Path, no_news_homes: Path
+) -> None:
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
+    helper = corpus._sources[0]._prefetch
+    assert helper is not None
+    corpus.close()  # never iterated
+    assert helper.proc.returncode is not None
+    assert not corpus_mod._Prefetch._live
+    it = iter(load_corpus(["20newsgroups:all"], data_home=home, prefetch=True))
+    assert next(it).id == "train/alt.atheism/5"
+    it.close()  # abandoned after one document
+    assert not corpus_mod._Prefetch._live
+
+
+def test_prefetch_is_only_for_archives(tmp_path: Path, no_news_homes: Path) -> None:
+    make_news_folders(tmp_path / "f", MINI)
+    corpus = load_corpus(["20newsgroups:all"], data_home=tmp_path / "f", prefetch=True)
+    assert corpus._sources[0]._prefetch is None
+    assert len(list(corpus)) == 4

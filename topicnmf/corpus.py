@@ -70,6 +70,7 @@ differs from the documented one.
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import contextlib
 import csv
@@ -80,7 +81,10 @@ import io
 import json
 import logging
 import os
+import pickle
 import re
+import signal
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -1179,6 +1183,160 @@ def _fetch_with_sklearn(data_home: Path, subset: str, download: bool) -> Any:
                 logger.warning("scikit-learn: %s", _one_line(printed.getvalue()))
 
 
+class _Prefetch:
+    """A helper process that reads and cleans a 20 Newsgroups archive (``prefetch=True``).
+
+    Decompressing the archive, parsing it and stripping headers, footers and quotes is
+    pure Python, about 0.4 s for the train split. In a second process it runs while this
+    one loads NumPy and SciPy and tokenizes the texts already received. The helper is a
+    fresh interpreter (no fork of a process that may hold threads or locks) that runs
+    :meth:`_NewsgroupsSource._from_archive` and sends pickled frames on its stdout:
+    ``("docs", items)``, ``("warn", message)``, ``("done", files_read, skipped_unsafe)``,
+    ``("error", message)`` for a :class:`CorpusError`, and ``("crash", description)``
+    for anything else. Until the first document arrives, any failure of the helper
+    itself (it cannot start, it dies, it crashes) makes the reading happen here instead,
+    so the documents, messages and errors are always those of reading in-process.
+    """
+
+    _live: weakref.WeakSet[_Prefetch] = weakref.WeakSet()
+
+    def __init__(self, proc: subprocess.Popen[bytes], path: Path) -> None:
+        self.proc = proc
+        self.path = path
+        _Prefetch._live.add(self)
+
+    @classmethod
+    def start(cls, source: _NewsgroupsSource) -> _Prefetch | None:
+        spec = json.dumps(
+            {
+                "path": str(source.location),
+                "subset": source.subset,
+                "categories": list(source.categories),
+                "remove": sorted(source.remove),
+            }
+        )
+        env = dict(os.environ)
+        # the helper imports this very package, wherever it was imported from
+        root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        code = "from topicnmf.corpus import _prefetch_main; _prefetch_main()"
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code, spec],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        except (OSError, ValueError):
+            return None
+        with contextlib.suppress(ImportError, OSError, AttributeError):
+            # room for a few batches, so that the helper rarely waits for this process
+            import fcntl
+
+            fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)  # type: ignore[attr-defined]
+        return cls(proc, source.location)
+
+    def items(
+        self, stats: CorpusStats, in_process: Callable[[], Iterator[_Item]]
+    ) -> Iterator[_Item]:
+        started = False
+        try:
+            stream = self.proc.stdout
+            assert stream is not None
+            while True:
+                try:
+                    frame = pickle.load(stream)
+                except Exception:  # noqa: BLE001 - the helper died or wrote garbage
+                    frame = ("crash", "no frame")
+                kind = frame[0]
+                if kind == "docs":
+                    started = True
+                    yield from frame[1]
+                elif kind == "warn":
+                    logger.warning("%s", frame[1])
+                elif kind == "done":
+                    stats.files_read += frame[1]
+                    stats.skipped_unsafe += frame[2]
+                    return
+                elif kind == "error":
+                    raise CorpusError(frame[1])
+                elif started:
+                    raise CorpusError(
+                        f"the helper process reading {_show(self.path)} stopped "
+                        f"({frame[1]}); run again with --jobs 1 to read in one process"
+                    )
+                else:
+                    self.close()
+                    yield from in_process()
+                    return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        proc = self.proc
+        if proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+        with contextlib.suppress(OSError):
+            proc.wait()
+        if proc.stdout is not None:
+            with contextlib.suppress(OSError):
+                proc.stdout.close()
+        _Prefetch._live.discard(self)
+
+
+@atexit.register
+def _stop_prefetching() -> None:
+    for prefetch in list(_Prefetch._live):
+        prefetch.close()
+
+
+def _prefetch_main() -> None:
+    """Body of the helper process of :class:`_Prefetch` (spec as JSON in ``argv[1]``)."""
+    # Ctrl-C reaches the whole process group: the helper just stops, the parent reports
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    spec = json.loads(sys.argv[1])
+    out = sys.stdout.buffer
+
+    def send(frame: tuple[Any, ...]) -> None:
+        out.write(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
+        out.flush()
+
+    class _Forward(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            send(("warn", record.getMessage()))
+
+    logger.handlers[:] = [_Forward(logging.WARNING)]
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    source = _NewsgroupsSource(
+        _NG_NAME, spec["subset"], spec["categories"], frozenset(spec["remove"]), None
+    )
+    source.kind, source.location = "archive", Path(spec["path"])
+    stats = CorpusStats()
+    try:
+        try:
+            batch: list[_Item] = []
+            for item in source._from_archive(stats):
+                batch.append(item)
+                if len(batch) == 256:
+                    send(("docs", batch))
+                    batch = []
+            if batch:
+                send(("docs", batch))
+            send(("done", stats.files_read, stats.skipped_unsafe))
+        except CorpusError as exc:
+            send(("error", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - the parent reads in-process instead
+            send(("crash", f"{type(exc).__name__}: {_one_line(exc)[:200]}"))
+    except BrokenPipeError:
+        pass  # the parent stopped reading: nothing more to do
+    with contextlib.suppress(BrokenPipeError):
+        out.flush()
+    os._exit(0)
+
+
 class _NewsgroupsSource(_Source):
     def __init__(
         self,
@@ -1197,6 +1355,17 @@ class _NewsgroupsSource(_Source):
         self.kind: str | None = None  # "folders", "archive" or "sklearn"
         self.location: Path | None = None
         self._bunch: Any = None
+        self._prefetch: _Prefetch | None = None
+
+    def start_prefetch(self) -> None:
+        """Start reading the archive in a helper process, for the next pass."""
+        if self.kind == "archive" and self._prefetch is None:
+            self._prefetch = _Prefetch.start(self)
+
+    def close(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.close()
+            self._prefetch = None
 
     def _homes(self) -> list[Path]:
         homes = []
@@ -1253,7 +1422,10 @@ class _NewsgroupsSource(_Source):
 
     def items(self, stats: CorpusStats) -> Iterator[_Item]:
         self.check()
-        if self.kind == "archive":
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            yield from prefetch.items(stats, lambda: self._from_archive(stats))
+        elif self.kind == "archive":
             yield from self._from_archive(stats)
         elif self.kind == "folders":
             yield from self._from_folders(stats)
@@ -1469,7 +1641,7 @@ class Corpus:
     def close(self) -> None:
         """Remove the temporary copy of standard input, if one was made."""
         for source in self._sources:
-            if isinstance(source, _SpooledSource):
+            if isinstance(source, (_SpooledSource, _NewsgroupsSource)):
                 source.close()
 
     def __enter__(self) -> Corpus:
@@ -1510,6 +1682,7 @@ def load_corpus(
     categories: Sequence[str] | None = None,
     remove: Iterable[str] = _REMOVABLE,
     stdin: IO[Any] | None = None,
+    prefetch: bool = False,
 ) -> Corpus:
     """Open one or more corpus sources as a re-iterable stream of documents.
 
@@ -1551,6 +1724,11 @@ def load_corpus(
         ``"footers"``, ``"quotes"``.
     stdin : file object, optional
         Binary or text stream read for ``-``; default ``sys.stdin.buffer``.
+    prefetch : bool
+        Start reading a 20 Newsgroups archive now, in a helper process, so that the
+        first pass over the corpus overlaps with whatever the caller does meanwhile
+        (the command line loads NumPy and tokenizes). The documents are the same;
+        it uses a second core. Later passes read in this process.
 
     Returns
     -------
@@ -1652,4 +1830,8 @@ def load_corpus(
         raise CorpusError("--categories applies only to 20newsgroups sources; leave it out")
     for source in built:
         source.check()
+    if prefetch:
+        for source in built:
+            if isinstance(source, _NewsgroupsSource):
+                source.start_prefetch()
     return Corpus(built)

@@ -29,11 +29,12 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
-
-import numpy as np
+from typing import IO, TYPE_CHECKING, Any
 
 from topicnmf.errors import ParameterError
+
+if TYPE_CHECKING:  # NumPy is loaded by whoever passes arrays in, not by this module
+    import numpy as np
 
 OUTPUT_FORMATS = ("table", "csv", "json", "jsonl")
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -175,7 +176,7 @@ class DocTopicWriter:
 
     def _ranked(self, row: np.ndarray) -> list[int]:
         # strongest first; ties by topic index; zero weights are not "top topics"
-        order = np.argsort(-row, kind="stable")[: self.top]
+        order = (-row).argsort(kind="stable")[: self.top]
         return [int(t) for t in order if row[t] > 0]
 
     def write(self, ids: Sequence[str], W: np.ndarray) -> None:
@@ -203,7 +204,7 @@ class DocTopicWriter:
             raise ValueError(f"{len(ids)} ids for {len(W)} rows of weights")
         template = ",".join(["%.6g"] * self.k)
         has = (W > 0).any(axis=1)
-        best = np.argmax(W, axis=1) if len(W) else np.zeros(0, dtype=np.int64)
+        best = W.argmax(axis=1)
         lines = []
         for doc_id, row, present, t in zip(
             ids, W.tolist(), has.tolist(), best.tolist(), strict=True
@@ -238,7 +239,7 @@ class DocTopicWriter:
                 ],
             }
         has = bool((row > 0).any())
-        t = int(np.argmax(row))
+        t = int(row.argmax())
         return {
             "id": doc_id,
             "weights": [num(x) for x in row],
