@@ -136,3 +136,30 @@ def test_packed_strings_cost_their_size_not_the_longest():
 
     data, offsets = pack_strings(["x" * 5000] + ["ab"] * 1000)
     assert data.nbytes == 5000 + 2000
+
+
+def test_no_output_is_committed_after_a_swallowed_stop_signal(tmp_path):
+    # The handler's exception can be dropped by Python (inside a weakref callback or
+    # __del__) or caught by third-party code; the recorded stop still blocks the commit.
+    import signal
+
+    from topicnmf import cli, fileio
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    try:
+        for signum, kind in ((signal.SIGTERM, cli.Terminated), (signal.SIGINT, KeyboardInterrupt)):
+            fileio.reset_committed_files()
+            try:
+                cli._on_signal(signum, None)
+            except BaseException as exc:  # noqa: BLE001 - what a careless library would do
+                assert isinstance(exc, kind)
+            with pytest.raises(kind), fileio.atomic_write(target) as fh:
+                fh.write("new\n")
+            assert target.read_text() == "old\n"
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    finally:
+        fileio.reset_committed_files()
+    with fileio.atomic_write(target) as fh:  # a new command starts with no stop recorded
+        fh.write("new\n")
+    assert target.read_text() == "new\n"

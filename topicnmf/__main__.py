@@ -1,6 +1,17 @@
-"""Allow ``python -m topicnmf``."""
+"""``python -m topicnmf`` and the ``topicnmf`` console script."""
 
-from topicnmf.cli import main
+import sys
+
+
+def run() -> None:
+    """Start the command line; Ctrl-C while it is still loading is reported like later ones."""
+    try:
+        from topicnmf.cli import main
+    except KeyboardInterrupt:
+        sys.stderr.write("Error: interrupted; no output file was written or changed\n")
+        sys.exit(130)
+    main()
+
 
 if __name__ == "__main__":
-    main()
+    run()

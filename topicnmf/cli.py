@@ -21,6 +21,7 @@ import click
 
 from topicnmf import __version__
 from topicnmf.errors import ParameterError, TopicNMFError
+from topicnmf.fileio import request_stop
 
 DEFAULT_MODEL = "model.npz"
 log = logging.getLogger("topicnmf")
@@ -35,8 +36,12 @@ class Terminated(BaseException):
     """Raised from the SIGTERM handler so that cleanup code (finally blocks) runs."""
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Terminated()
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM raises Terminated and SIGINT KeyboardInterrupt; both are also recorded, so
+    that no output is committed even if the exception is dropped on its way up."""
+    exc: BaseException = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    request_stop(exc)
+    raise exc
 
 
 class _StderrHandler(logging.Handler):
@@ -361,7 +366,16 @@ def jobs_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def _load_corpus(sources: tuple[str, ...], opts: dict[str, Any]) -> Any:
+def _prefetch_wanted(jobs: int | None) -> bool:
+    """Whether a 20 Newsgroups archive may be read in a helper process (a second core)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return cores >= 2 and (jobs is None or jobs >= 2)
+
+
+def _load_corpus(sources: tuple[str, ...], opts: dict[str, Any], prefetch: bool = False) -> Any:
     from topicnmf.corpus import load_corpus
 
     remove_spec = (opts.get("remove") or "").strip()
@@ -388,6 +402,7 @@ def _load_corpus(sources: tuple[str, ...], opts: dict[str, Any]) -> Any:
         data_home=opts.get("data_home"),
         categories=categories,
         remove=remove,
+        prefetch=prefetch,
     )
 
 
@@ -433,7 +448,10 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point."""
     with contextlib.suppress(ValueError, AttributeError):  # not in the main thread / no SIGTERM
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGTERM, _on_signal)
+        # an ignored SIGINT (a background job of a shell) stays ignored
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_signal)
     cli(prog_name="topicnmf")
 
 
@@ -787,8 +805,6 @@ def fit(
     """
     from topicnmf.export import DocTopicWriter, require_format_from_path, topic_records
     from topicnmf.fileio import atomic_write, check_writable
-    from topicnmf.model import fit as fit_model
-    from topicnmf.model import normalise_rows
 
     _set_quiet(quiet)
     report = Reporter(quiet)
@@ -805,7 +821,10 @@ def fit(
     for path in (model_path, topics_out, doc_topics_out):
         if path:
             check_writable(path)
-    documents = _load_corpus(corpus, corpus_kw)
+    documents = _load_corpus(corpus, corpus_kw, prefetch=_prefetch_wanted(jobs))
+    # NumPy and SciPy load only now, while a 20 Newsgroups archive is already being read
+    from topicnmf.model import fit as fit_model
+    from topicnmf.model import normalise_rows
 
     # one progress line: reading, then fitting (a bar per stage would show both at once)
     with report.progress("Reading documents") as update:
@@ -967,14 +986,18 @@ def assign(
       cat notes.txt | topicnmf assign - --top-topics 3
     """
     from topicnmf.export import DocTopicWriter
-    from topicnmf.model import normalise_rows
 
     _set_quiet(quiet)
     report = Reporter(quiet)
     corpus_kw = _corpus_opts(kw)
     out_fmt = prepare_output(fmt, output)
-    m = _load_model(_model_path(model_path))
-    documents = _load_corpus(corpus, corpus_kw)
+    path = _model_path(model_path)
+    # the corpus first: a 20 Newsgroups archive is read in a helper process while the
+    # model (and NumPy with it) loads
+    documents = _load_corpus(corpus, corpus_kw, prefetch=_prefetch_wanted(jobs))
+    m = _load_model(path)
+    from topicnmf.model import normalise_rows
+
     labels = m.topic_labels()
     t0 = time.perf_counter()
     n_docs = n_empty = 0

@@ -85,6 +85,21 @@ def committed_files() -> list[str]:
 
 def reset_committed_files() -> None:
     _committed.clear()
+    global _stop_request
+    _stop_request = None
+
+
+# A stop (Ctrl-C, SIGTERM) recorded by the command line's signal handler. The handler also
+# raises, but Python drops an exception raised inside a weakref callback or a __del__
+# method (the handler can run inside one, e.g. while a module is being imported), and some
+# third-party code catches everything; so no output is committed once a stop was asked for.
+_stop_request: BaseException | None = None
+
+
+def request_stop(exc: BaseException) -> None:
+    """Record a stop: from now on :func:`atomic_write` raises ``exc`` instead of committing."""
+    global _stop_request
+    _stop_request = exc
 
 
 @contextlib.contextmanager
@@ -134,6 +149,8 @@ def atomic_write(
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
+            if _stop_request is not None:
+                raise _stop_request
             os.replace(tmp, final)
         except OSError as exc:
             raise OutputError(_describe_os_error(final, exc)) from exc
