@@ -1207,3 +1207,42 @@ def test_prefetch_is_only_for_archives(tmp_path: Path, no_news_homes: Path) -> N
     corpus = load_corpus(["20newsgroups:all"], data_home=tmp_path / "f", prefetch=True)
     assert corpus._sources[0]._prefetch is None
     assert len(list(corpus)) == 4
+
+
+def fake_helper(tmp_path: Path, frames: list) -> str:
+    """An executable that ignores its arguments and writes these frames, as a helper would."""
+    import pickle
+    import sys
+
+    script = tmp_path / "fake_python"
+    payload = b"".join(pickle.dumps(f) for f in frames)
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.stdout.buffer.write({payload!r})\n", encoding="utf-8"
+    )
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_prefetch_helper_failing_before_its_first_batch_leaves_no_trace(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch, warnings_log: list[str]
+) -> None:
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
+    helper = fake_helper(tmp_path, [("warn", "from the helper"), ("crash", "boom")])
+    monkeypatch.setattr(corpus_mod.sys, "executable", helper)
+    assert read_all(load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)) == expected
+    assert warnings_log == []
+
+
+def test_prefetch_helper_dying_after_a_batch_is_an_error(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    helper = fake_helper(tmp_path, [("docs", [("train/sci.space/1", "text", "sci.space")])])
+    monkeypatch.setattr(corpus_mod.sys, "executable", helper)
+    corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
+    with pytest.raises(CorpusError, match="helper process reading .* stopped.*--jobs 1"):
+        list(corpus)
+    assert not corpus_mod._Prefetch._live

@@ -1241,6 +1241,7 @@ class _Prefetch:
         self, stats: CorpusStats, in_process: Callable[[], Iterator[_Item]]
     ) -> Iterator[_Item]:
         started = False
+        warnings: list[str] = []
         try:
             stream = self.proc.stdout
             assert stream is not None
@@ -1248,28 +1249,36 @@ class _Prefetch:
                 try:
                     frame = pickle.load(stream)
                 except Exception:  # noqa: BLE001 - the helper died or wrote garbage
-                    frame = ("crash", "no frame")
+                    frame = None
+                if not isinstance(frame, tuple) or len(frame) < 2:
+                    frame = ("crash", "it ended without finishing")
                 kind = frame[0]
+                if kind == "warn":
+                    # held back until the helper is known to have read the archive: if
+                    # it fails first, reading here gives the same warnings again
+                    warnings.append(frame[1])
+                    continue
+                if kind not in ("docs", "done", "error"):
+                    if started:
+                        raise CorpusError(
+                            f"the helper process reading {_show(self.path)} stopped "
+                            f"({frame[1]}); run again with --jobs 1 to read in one process"
+                        )
+                    self.close()
+                    yield from in_process()
+                    return
+                for message in warnings:
+                    logger.warning("%s", message)
+                warnings.clear()
                 if kind == "docs":
                     started = True
                     yield from frame[1]
-                elif kind == "warn":
-                    logger.warning("%s", frame[1])
                 elif kind == "done":
                     stats.files_read += frame[1]
                     stats.skipped_unsafe += frame[2]
                     return
-                elif kind == "error":
-                    raise CorpusError(frame[1])
-                elif started:
-                    raise CorpusError(
-                        f"the helper process reading {_show(self.path)} stopped "
-                        f"({frame[1]}); run again with --jobs 1 to read in one process"
-                    )
                 else:
-                    self.close()
-                    yield from in_process()
-                    return
+                    raise CorpusError(frame[1])
         finally:
             self.close()
 
