@@ -21,6 +21,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import NMF
 
 import topicnmf.nmf as nmf_module
+from topicnmf import nmf as nmf_mod
 from topicnmf.errors import ParameterError
 from topicnmf.nmf import (
     INITS,
@@ -106,10 +107,66 @@ def news() -> sp.csr_matrix:
 def test_initialisation_is_scikit_learns(small, init):
     from sklearn.decomposition._nmf import _initialize_nmf
 
-    W, H = initialize(small, NMFConfig(5, init=init, seed=3, dtype="float64"))
+    W, H = initialize(small, NMFConfig(5, init=init, seed=3, dtype="float64", svd="randomized"))
     W_ref, H_ref = _initialize_nmf(small, 5, init=init, random_state=3)
     assert_allclose(W, W_ref, rtol=1e-10, atol=1e-12)
     assert_allclose(H, H_ref, rtol=1e-10, atol=1e-12)
+
+
+def nndsvd_by_hand(V: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """NNDSVD (Boutsidis & Gallopoulos) from numpy's full dense SVD."""
+    U, S, Vt = np.linalg.svd(V.toarray())
+    W, H = np.zeros((V.shape[0], k)), np.zeros((k, V.shape[1]))
+    W[:, 0], H[0] = np.sqrt(S[0]) * np.abs(U[:, 0]), np.sqrt(S[0]) * np.abs(Vt[0])
+    for j in range(1, k):
+        x, y = U[:, j], Vt[j]
+        parts = []
+        for xs, ys in (
+            (np.maximum(x, 0), np.maximum(y, 0)),
+            (-np.minimum(x, 0), -np.minimum(y, 0)),
+        ):
+            parts.append((np.linalg.norm(xs) * np.linalg.norm(ys), xs, ys))
+        sigma, xs, ys = max(parts, key=lambda p: p[0])
+        scale = np.sqrt(S[j] * sigma)
+        W[:, j] = scale * xs / np.linalg.norm(xs)
+        H[j] = scale * ys / np.linalg.norm(ys)
+    W[W < 1e-6] = 0
+    H[H < 1e-6] = 0
+    return W, H
+
+
+@pytest.mark.parametrize("shape", [(60, 80), (80, 60)])
+@pytest.mark.parametrize("dense_limit", [1000, 10])  # dense eigensolver / ARPACK
+def test_exact_svd_init_is_nndsvd_of_the_true_svd(shape, dense_limit, monkeypatch):
+    monkeypatch.setattr(nmf_mod, "_DENSE_GRAM", dense_limit)
+    V = random_matrix(*shape, seed=4)
+    W, H = initialize(V, NMFConfig(6, init="nndsvd", dtype="float64"))
+    W_ref, H_ref = nndsvd_by_hand(V, 6)
+    assert_allclose(W, W_ref, rtol=1e-7, atol=1e-9)
+    assert_allclose(H, H_ref, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("dense_limit", [1000, 10])
+def test_exact_svd_init_does_not_depend_on_row_order_or_seed(dense_limit, monkeypatch):
+    monkeypatch.setattr(nmf_mod, "_DENSE_GRAM", dense_limit)
+    V = random_matrix(70, 90, seed=5)
+    perm = np.random.default_rng(1).permutation(70)
+    W, H = initialize(V, NMFConfig(8, dtype="float64"))
+    W_p, H_p = initialize(V[perm], NMFConfig(8, dtype="float64", seed=123))
+    assert_allclose(W_p, W[perm], rtol=1e-8, atol=1e-10)
+    assert_allclose(H_p, H, rtol=1e-8, atol=1e-10)
+    # the randomized SVD, by contrast, moves with the order (this is why it is not the default)
+    W_r, _ = initialize(V, NMFConfig(8, dtype="float64", svd="randomized"))
+    W_rp, _ = initialize(V[perm], NMFConfig(8, dtype="float64", svd="randomized"))
+    assert not np.allclose(W_rp, W_r[perm], rtol=1e-8, atol=1e-10)
+
+
+def test_exact_svd_init_of_a_low_rank_matrix_leaves_null_pairs_empty():
+    rng = np.random.default_rng(2)
+    V = sp.csr_matrix(rng.random((30, 2)) @ rng.random((2, 40)))  # rank 2
+    W, H = initialize(V, NMFConfig(5, init="nndsvd", dtype="float64"))
+    assert np.all(np.isfinite(W)) and np.all(np.isfinite(H))
+    assert np.count_nonzero(W[:, 0]) and np.count_nonzero(H[1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,7 +195,8 @@ def test_frobenius_reaches_sklearn_objective_on_real_text(news):
 
 def test_frobenius_mu_follows_sklearn_mu(small):
     # Same algorithm, same start, same number of iterations: the same objective.
-    result = fit_nmf(small, NMFConfig(4, solver="mu", tol=0, max_iter=50, dtype="float64"))
+    config = NMFConfig(4, solver="mu", tol=0, max_iter=50, dtype="float64", svd="randomized")
+    result = fit_nmf(small, config)
     _, ref = sklearn_nmf(small, 4, solver="mu", init="nndsvda", tol=0, max_iter=50)
     assert result.n_iter == 50
     assert_allclose(np.sqrt(2 * result.loss_history[-1]), ref.reconstruction_err_, rtol=1e-9)
@@ -147,7 +205,8 @@ def test_frobenius_mu_follows_sklearn_mu(small):
 
 def test_kl_mu_follows_sklearn_mu(small):
     result = fit_nmf(
-        small, NMFConfig(4, loss="kl", solver="mu", tol=0, max_iter=40, dtype="float64")
+        small,
+        NMFConfig(4, loss="kl", solver="mu", tol=0, max_iter=40, dtype="float64", svd="randomized"),
     )
     _, ref = sklearn_nmf(
         small, 4, solver="mu", beta_loss="kullback-leibler", init="nndsvda", tol=0, max_iter=40

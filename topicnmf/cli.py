@@ -619,6 +619,14 @@ def nmf_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Initialisation (NNDSVD variants are deterministic).",
         ),
         click.option(
+            "--svd",
+            type=click.Choice(["exact", "randomized"]),
+            default=d.svd,
+            show_default=True,
+            help="SVD of the NNDSVD inits: exact (topics do not depend on document order) or "
+            "randomized (scikit-learn's start).",
+        ),
+        click.option(
             "--max-iter",
             type=click.IntRange(min=1),
             default=d.max_iter,
@@ -702,6 +710,7 @@ def _nmf_config(k: int, kw: dict[str, Any]) -> Any:
         loss=kw["loss"],
         solver=solver,
         init=kw["init"],
+        svd=kw["svd"],
         max_iter=kw["max_iter"],
         tol=kw["tol"],
         seed=kw["seed"],

@@ -25,6 +25,7 @@ __all__ = [
     "LOSSES",
     "NMFConfig",
     "SOLVERS",
+    "SVDS",
     "VectorizerConfig",
     "resolve_stop_words",
 ]
@@ -65,6 +66,7 @@ _NORMS = ("l1", "l2", None)
 LOSSES = ("frobenius", "kl")
 SOLVERS = ("cd", "mu")
 INITS = ("nndsvd", "nndsvda", "nndsvdar", "random")
+SVDS = ("exact", "randomized")
 DTYPES = ("float32", "float64")
 
 
@@ -301,7 +303,8 @@ class NMFConfig:
         Coordinate descent (HALS for Frobenius; Newton coordinate descent for KL, which
         needs numba) or multiplicative updates (both losses, numpy only).
     init : {"nndsvd", "nndsvda", "nndsvdar", "random"}
-        Initialisation, with scikit-learn's definitions (the same seed gives the same start).
+        Initialisation, with scikit-learn's definitions (with ``svd="randomized"`` the same
+        seed gives scikit-learn's very start).
     max_iter : int
         Maximum number of outer iterations (one update of W and one of H).
     tol : float
@@ -309,13 +312,20 @@ class NMFConfig:
         times its total decrease since the initialisation (see the module docstring). 0 runs
         until ``max_iter`` unless the loss stops decreasing altogether.
     seed : int
-        Seed for the randomised SVD of the NNDSVD inits and for the random inits.
+        Seed of the random inits, of the randomised SVD and of the Lanczos start vector of
+        the exact one (which converges to the same SVD whatever the seed).
     alpha_W, alpha_H : float, float or "same"
         Penalty strengths, scaled by n_features (W) and n_samples (H) as in scikit-learn.
     l1_ratio : float
         Share of L1 in the penalty, in [0, 1].
     dtype : {"float32", "float64"}
         Precision of the computation and of the returned factors.
+    svd : {"exact", "randomized"}
+        How the NNDSVD inits compute the truncated SVD of V. "exact": Lanczos iteration
+        (ARPACK) to working precision, so the start, and with it the topics, do not depend
+        on the order of the documents or on the seed. "randomized": scikit-learn's
+        ``randomized_svd`` with its defaults and random draws, which gives exactly
+        scikit-learn's start but one that moves with the document order.
     """
 
     n_components: int
@@ -323,12 +333,13 @@ class NMFConfig:
     solver: str = "cd"
     init: str = "nndsvda"
     max_iter: int = 200
-    tol: float = 1e-4
+    tol: float = 1e-5
     seed: int = 0
     alpha_W: float = 0.0
     alpha_H: float | str = "same"
     l1_ratio: float = 0.0
     dtype: str = "float32"
+    svd: str = "exact"
 
     def validate(self, shape: tuple[int, int] | None = None) -> None:
         """Check every setting; with ``shape``, also check k against the matrix shape.
@@ -347,6 +358,8 @@ class NMFConfig:
             raise ParameterError(
                 f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}."
             )
+        if self.svd not in SVDS:
+            raise ParameterError(f"svd must be one of {', '.join(SVDS)}; got {self.svd!r}.")
         if self.init not in INITS:
             raise ParameterError(f"init must be one of {', '.join(INITS)}; got {self.init!r}.")
         if not _is_int(self.max_iter) or self.max_iter < 1:

@@ -479,7 +479,9 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> TopicModel:
         meta = json.loads(str(meta_arr))
         if not isinstance(meta, dict):
             raise TypeError("meta is not an object")
-        cfg = meta["nmf_config"]
+        cfg = dict(meta["nmf_config"])
+        # files written before the exact SVD existed were started from the randomised one
+        cfg.setdefault("svd", "randomized")
         nmf_fields = {f.name for f in dataclasses.fields(NMFConfig)}
         nmf_config = NMFConfig(**{key: v for key, v in cfg.items() if key in nmf_fields})
         nmf_config.validate()  # a ParameterError is a ValueError: reported below

@@ -125,6 +125,11 @@ _NNLS_CHECK_EVERY = 2
 _KL_TRANSFORM_TOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-8}
 _KL_TRANSFORM_MAX_ITER = 2000
 
+# Exact SVD of the NNDSVD inits: a dense eigensolver when the smaller side of V has at most
+# this many entries, else ARPACK, to this relative accuracy of the eigenvalues.
+_DENSE_GRAM = 1000
+_SVD_TOL = 1e-10
+
 # Row blocks smaller than this are not worth a thread hand-off.
 _MIN_NNZ_PER_THREAD = 20_000
 
@@ -579,7 +584,10 @@ def _initialize(ops: _SparseOps, config: NMFConfig) -> tuple[np.ndarray, np.ndar
         W = np.abs(avg * rng.standard_normal(size=(n, k))).astype(dtype)
         return W, H
 
-    U, S, Vt = _randomized_svd(ops, k, config.seed)
+    if config.svd == "exact":
+        U, S, Vt = _exact_svd(ops.X, k, config.seed)
+    else:
+        U, S, Vt = _randomized_svd(ops, k, config.seed)
     W = np.zeros_like(U)
     H = np.zeros_like(Vt)
     # The leading singular pair of a non-negative matrix is non-negative (Perron-Frobenius).
@@ -616,6 +624,53 @@ def _initialize(ops: _SparseOps, config: NMFConfig) -> tuple[np.ndarray, np.ndar
 
 def _norm(x: np.ndarray) -> float:
     return math.sqrt(float(np.dot(x, x)))
+
+
+def _exact_svd(X: sp.csr_matrix, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k leading singular triplets of X to working precision, in float64.
+
+    They are the top eigenpairs of the Gram matrix of the smaller side (X X^T when X has
+    fewer rows than columns): a dense symmetric eigensolver when that side has at most
+    ``_DENSE_GRAM`` entries or k is close to it, else ARPACK's Lanczos iteration (eigsh)
+    with a seeded start vector. The other side's vectors are X^T u / s. Unlike the
+    randomised SVD, the result does not depend on the row order or the seed (beyond
+    rounding). Signs: each left vector's largest entry is positive (NNDSVD does not care).
+    If ARPACK does not converge, the randomised SVD is used instead.
+    Returns U (n x k), S (k, descending), Vt (k x m).
+    """
+    import scipy.sparse.linalg as sla
+
+    n, m = X.shape
+    A = X.astype(np.float64)
+    At = A.T.tocsr()
+    wide = n < m
+    d = min(n, m)
+    if d <= _DENSE_GRAM or k >= d - 1:
+        G = (A @ At if wide else At @ A).toarray()
+        vals, vecs = scipy.linalg.eigh(G, subset_by_index=[d - k, d - 1], check_finite=False)
+    else:
+        if wide:
+            op = sla.LinearOperator((d, d), matvec=lambda x: A @ (At @ x), dtype=np.float64)
+        else:
+            op = sla.LinearOperator((d, d), matvec=lambda x: At @ (A @ x), dtype=np.float64)
+        v0 = np.random.RandomState(seed).uniform(-1.0, 1.0, size=d)
+        try:
+            vals, vecs = sla.eigsh(op, k=k, which="LA", v0=v0, tol=_SVD_TOL)
+        except sla.ArpackNoConvergence:
+            with _SparseOps(X, 1) as ops:
+                U, S, Vt = _randomized_svd(ops, k, seed)
+            return U.astype(np.float64), S.astype(np.float64), Vt.astype(np.float64)
+    order = np.argsort(-vals, kind="stable")
+    vals, vecs = vals[order], vecs[:, order]
+    s = np.sqrt(np.clip(vals, 0.0, None))
+    other = At @ vecs if wide else A @ vecs
+    # a (numerically) null singular value has no direction on the other side
+    nonzero = s > s[0] * 1e-7 if s[0] > 0 else np.zeros(k, dtype=bool)
+    other = np.where(nonzero, other / np.where(nonzero, s, 1.0), 0.0)
+    U, V = (vecs, other) if wide else (other, vecs)
+    flip = np.sign(U[np.abs(U).argmax(axis=0), np.arange(k)])
+    flip[flip == 0] = 1.0
+    return U * flip, s, (V * flip).T
 
 
 def _randomized_svd(
