@@ -197,9 +197,7 @@ def test_meta_is_json_not_code(hobbies_model):
     assert meta["nmf_config"]["n_components"] == 4
 
 
-def test_a_model_from_before_the_exact_svd_says_it_used_the_randomized_one(
-    hobbies_model, tmp_path
-):
+def test_a_model_from_before_the_exact_svd_says_it_used_the_randomized_one(hobbies_model, tmp_path):
     assert TopicModel.load(hobbies_model).nmf_config.svd == "exact"
     meta = json.loads(str(arrays_of(hobbies_model)["meta"]))
     del meta["nmf_config"]["svd"]

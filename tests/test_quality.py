@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from topicnmf import quality
@@ -458,3 +460,14 @@ def test_select_k_rejects_bad_settings(nmf):
         quality.select_k(V, [2], top_n=3, sample_fraction=1.0)
     with pytest.raises(ParameterError):
         quality.select_k(V, [2], top_n=3, jobs=0)
+
+
+@given(
+    st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5]), min_size=1, max_size=200),
+    st.integers(min_value=0, max_value=250),
+)
+@settings(max_examples=200, deadline=None)
+def test_top_indices_equals_a_stable_full_sort(values, n):
+    row = np.array(values, dtype=np.float32)  # few distinct values: many ties
+    expected = np.argsort(-row, kind="stable")[:n]
+    assert np.array_equal(quality.top_indices(row, n), expected)

@@ -50,6 +50,7 @@ from topicnmf.quality import (
     dominance_counts,
     evaluate_topics,
     reconstruction_error,
+    top_indices,
     topic_npmi,
 )
 from topicnmf.vectorize import Vectorizer, VectorizerConfig
@@ -176,8 +177,8 @@ class TopicModel:
         n = min(n, len(vocab))
         result = []
         for row in self.H:
-            # stable sort on -weight keeps alphabetical order among equal weights
-            order = np.argsort(-row, kind="stable")[:n]
+            # as a stable sort on -weight: alphabetical order among equal weights
+            order = top_indices(row, n)
             result.append([(vocab[j], float(row[j])) for j in order])
         return result
 
@@ -728,7 +729,7 @@ def fit(
         seconds_nmf=round(t2 - t1, 3),
         seconds_total=round(time.perf_counter() - t0, 3),
     )
-    top_columns = np.unique(np.argsort(-H, axis=1, kind="stable")[:, :REFERENCE_TOP])
+    top_columns = np.unique(np.concatenate([top_indices(row, REFERENCE_TOP) for row in H]))
     counts, _ = dominance_counts(W)
     model = TopicModel(
         H=H.astype(np.float32, copy=False),

@@ -585,7 +585,7 @@ def _initialize(ops: _SparseOps, config: NMFConfig) -> tuple[np.ndarray, np.ndar
         return W, H
 
     if config.svd == "exact":
-        U, S, Vt = _exact_svd(ops.X, k, config.seed)
+        U, S, Vt = _exact_svd(ops, k, config.seed)
     else:
         U, S, Vt = _randomized_svd(ops, k, config.seed)
     W = np.zeros_like(U)
@@ -626,25 +626,29 @@ def _norm(x: np.ndarray) -> float:
     return math.sqrt(float(np.dot(x, x)))
 
 
-def _exact_svd(X: sp.csr_matrix, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The k leading singular triplets of X to working precision, in float64.
+def _exact_svd(ops: _SparseOps, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k leading singular triplets of V to working precision, in float64.
 
-    They are the top eigenpairs of the Gram matrix of the smaller side (X X^T when X has
+    They are the top eigenpairs of the Gram matrix of the smaller side (V V^T when V has
     fewer rows than columns): a dense symmetric eigensolver when that side has at most
     ``_DENSE_GRAM`` entries or k is close to it, else ARPACK's Lanczos iteration (eigsh)
-    with a seeded start vector. The other side's vectors are X^T u / s. Unlike the
-    randomised SVD, the result does not depend on the row order or the seed (beyond
-    rounding). Signs: each left vector's largest entry is positive (NNDSVD does not care).
-    If ARPACK does not converge, the randomised SVD is used instead.
-    Returns U (n x k), S (k, descending), Vt (k x m).
+    with a seeded start vector (products in float64, on one thread). The other side's
+    vectors are V^T u / s. Unlike the randomised SVD, the result does not depend on the
+    row order or the seed (beyond rounding). Signs: each left vector's
+    largest entry is positive (NNDSVD does not care). If ARPACK does not converge, the
+    randomised SVD is used instead. Returns U (n x k), S (k, descending), Vt (k x m).
     """
     import scipy.sparse.linalg as sla
 
-    n, m = X.shape
-    A = X.astype(np.float64)
-    At = A.T.tocsr()
+    n, m = ops.shape
+    # float64 copies of the values on V's and V^T's index arrays; single-threaded scipy
+    # products (a thread hand-off per matrix-vector product costs more than it saves)
+    A = sp.csr_matrix((ops.X.data.astype(np.float64), ops.X.indices, ops.X.indptr), shape=(n, m))
+    Xt = ops.Xt
+    At = sp.csr_matrix((Xt.data.astype(np.float64), Xt.indices, Xt.indptr), shape=(m, n))
     wide = n < m
     d = min(n, m)
+
     if d <= _DENSE_GRAM or k >= d - 1:
         G = (A @ At if wide else At @ A).toarray()
         vals, vecs = scipy.linalg.eigh(G, subset_by_index=[d - k, d - 1], check_finite=False)
@@ -657,8 +661,7 @@ def _exact_svd(X: sp.csr_matrix, k: int, seed: int) -> tuple[np.ndarray, np.ndar
         try:
             vals, vecs = sla.eigsh(op, k=k, which="LA", v0=v0, tol=_SVD_TOL)
         except sla.ArpackNoConvergence:
-            with _SparseOps(X, 1) as ops:
-                U, S, Vt = _randomized_svd(ops, k, seed)
+            U, S, Vt = _randomized_svd(ops, k, seed)
             return U.astype(np.float64), S.astype(np.float64), Vt.astype(np.float64)
     order = np.argsort(-vals, kind="stable")
     vals, vecs = vals[order], vecs[:, order]

@@ -74,6 +74,7 @@ __all__ = [
     "SelectKProgress",
     "SelectKRow",
     "SelectKResult",
+    "top_indices",
     "top_term_indices",
     "npmi_pair_matrix",
     "topic_npmi",
@@ -422,9 +423,24 @@ def top_term_indices(H: Any, top_n: int = 10) -> np.ndarray:
     """
     H = _as_2d_finite("H", H)
     top_n = _check_top_n(top_n, H.shape[1])
-    # Stable sort on the negated weights: ties go to the lower column index.
-    order = np.argsort(-H, axis=1, kind="stable")
-    return order[:, :top_n].astype(np.int64)
+    return np.array([top_indices(row, top_n) for row in H], dtype=np.int64).reshape(-1, top_n)
+
+
+def top_indices(row: np.ndarray, n: int) -> np.ndarray:
+    """``np.argsort(-row, kind="stable")[:n]`` without sorting the whole row.
+
+    The n-th largest value is found by partitioning; every entry at least that large
+    (ties included) is then sorted stably, so equal weights keep column order exactly
+    as in the full sort.
+    """
+    n = min(n, len(row))
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if 4 * n >= len(row):
+        return np.argsort(-row, kind="stable")[:n]
+    kth = np.partition(row, len(row) - n)[len(row) - n]
+    candidates = np.flatnonzero(row >= kth)
+    return candidates[np.argsort(-row[candidates], kind="stable")[:n]]
 
 
 def _presence_counts(X: Any, columns: np.ndarray) -> tuple[int, np.ndarray]:
