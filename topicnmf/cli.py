@@ -831,7 +831,10 @@ def fit(
         if path:
             check_writable(path)
     documents = _load_corpus(corpus, corpus_kw, prefetch=_prefetch_wanted(jobs))
-    # NumPy and SciPy load only now, while a 20 Newsgroups archive is already being read
+    # NumPy and SciPy load only now, while a 20 Newsgroups archive is already being read;
+    # so does the eigensolver of the NNDSVD start, which the engine would load later
+    import scipy.sparse.linalg  # noqa: F401
+
     from topicnmf.model import fit as fit_model
     from topicnmf.model import normalise_rows
 

@@ -28,6 +28,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import math
 import os
 import platform
 import time
@@ -368,8 +369,6 @@ def _check_zip_directory(path: Path) -> None:
 
 
 def _check_npy_header(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    import math
-
     fmt = np.lib.format
     try:
         with zf.open(info) as fh:
@@ -715,7 +714,7 @@ def fit(
     W = transform(V, H, nmf_config, n_threads=n_jobs)
     share = _topic_share(W, H)
     rel = reconstruction_error(V, W, H)
-    v_norm = float(sp.linalg.norm(V)) if V.nnz else 0.0
+    v_norm = math.sqrt(float(np.dot(V.data.astype(np.float64), V.data))) if V.nnz else 0.0
     stats = FitStats(
         n_documents=int(n_docs),
         n_terms=int(n_terms),

@@ -76,7 +76,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
@@ -638,6 +637,7 @@ def _exact_svd(ops: _SparseOps, k: int, seed: int) -> tuple[np.ndarray, np.ndarr
     largest entry is positive (NNDSVD does not care). If ARPACK does not converge, the
     randomised SVD is used instead. Returns U (n x k), S (k, descending), Vt (k x m).
     """
+    import scipy.linalg
     import scipy.sparse.linalg as sla
 
     n, m = ops.shape
@@ -697,6 +697,8 @@ def _randomized_svd(
     Q = rng.normal(size=(a_cols, n_random))
     if ops.dtype == np.float32:
         Q = Q.astype(np.float32)
+
+    import scipy.linalg  # only here and in _exact_svd: `assign` never loads it (0.1 s)
 
     def lu(A: np.ndarray) -> np.ndarray:
         return scipy.linalg.lu(A, permute_l=True, check_finite=False)[0]
