@@ -401,3 +401,40 @@ def test_fit_and_assign_read_an_archive_in_a_helper_the_same_way(tmp_path, monke
     n_test = len(range(0, len(texts), 4))
     assert outputs[True][0].count(b"\n") == 1 + len(texts) - n_test
     assert outputs[True][1].count(b"\n") == 1 + n_test
+
+
+def test_assign_names_a_missing_model_before_looking_for_the_corpus(tmp_path, monkeypatch):
+    # 20newsgroups may mean a download: a typo in the model path must not cost one
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
+    monkeypatch.delenv("TOPICNMF_DATA_HOME", raising=False)
+    result = run(["assign", "20newsgroups:test", "-m", tmp_path / "typo.npz"])
+    assert result.exit_code == 1
+    assert "typo.npz" in result.stderr and "not found" in result.stderr
+    assert "20 Newsgroups" not in result.stderr
+
+
+def test_a_stop_whose_exception_was_dropped_still_ends_the_run_as_a_stop(
+    hobbies_model, monkeypatch
+):
+    # Python drops an exception raised by a signal handler inside a __del__ or weakref
+    # callback; the recorded stop must still give the interrupt's message and code.
+    from topicnmf import export, fileio
+
+    real = export.write_topics
+
+    def write_and_swallow_a_stop(*args, **kwargs):
+        fileio.request_stop(KeyboardInterrupt())  # as the handler does, exception dropped
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export, "write_topics", write_and_swallow_a_stop)
+    result = run(["topics", hobbies_model, "--format", "csv"])
+    assert result.exit_code == 130
+    assert result.stderr.strip().startswith("Error: interrupted")
+
+
+def test_settings_accept_numpy_scalars():
+    from topicnmf.config import NMFConfig, VectorizerConfig
+
+    cfg = VectorizerConfig(lowercase=np.True_, min_df=np.int64(1), max_df=np.float32(0.5))
+    assert cfg.lowercase and cfg.min_df == 1 and isinstance(cfg.max_df, float)
+    assert NMFConfig(np.int32(3), tol=np.float64(1e-4)).n_components == 3

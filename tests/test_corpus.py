@@ -1246,3 +1246,43 @@ def test_prefetch_helper_dying_after_a_batch_is_an_error(
     with pytest.raises(CorpusError, match="helper process reading .* stopped.*--jobs 1"):
         list(corpus)
     assert not corpus_mod._Prefetch._live
+
+
+def test_prefetch_documents_come_from_the_helper(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # with reading in this process made impossible, only the helper can deliver them
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
+    corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
+
+    def no_reading_here(self, stats, clean_early=True):
+        raise AssertionError("read in-process")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(corpus_mod._NewsgroupsSource, "_from_archive", no_reading_here)
+    docs = [(d.id, d.text, d.label) for d in corpus]
+    assert (docs, corpus.stats.files_read, corpus.stats.skipped_unsafe) == expected
+
+
+def test_prefetch_helper_ignores_a_stray_package_in_the_working_folder(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `python -c` would import ./topicnmf and ./json.py first; the helper drops the folder
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
+    work = tmp_path / "work"
+    (work / "topicnmf").mkdir(parents=True)
+    (work / "topicnmf" / "__init__.py").write_text("raise SystemExit('stray topicnmf')\n")
+    (work / "topicnmf" / "corpus.py").write_text("raise SystemExit('stray corpus')\n")
+    (work / "json.py").write_text("raise SystemExit('stray json')\n")
+    monkeypatch.chdir(work)
+    corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
+    monkeypatch.setattr(
+        corpus_mod._NewsgroupsSource,
+        "_from_archive",
+        lambda *a, **k: (_ for _ in ()).throw(AssertionError("read in-process")),
+    )
+    assert read_all(corpus) == expected

@@ -463,7 +463,7 @@ def test_select_k_rejects_bad_settings(nmf):
 
 
 @given(
-    st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5]), min_size=1, max_size=200),
+    st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5, float("nan")]), min_size=1, max_size=200),
     st.integers(min_value=0, max_value=250),
 )
 @settings(max_examples=200, deadline=None)

@@ -91,6 +91,12 @@ class TopicNMFGroup(click.Group):
             # Flush here rather than at interpreter exit, so that a closed pipe or a full
             # disk on stdout is handled below like any other error.
             sys.stdout.flush()
+            # a stop whose exception was dropped on its way up still ends the run as a stop
+            from topicnmf.fileio import stop_requested
+
+            stop = stop_requested()
+            if stop is not None:
+                raise stop
             return rv
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
@@ -450,6 +456,7 @@ def main() -> None:
     """Console-script entry point."""
     with contextlib.suppress(ValueError, AttributeError):  # not in the main thread / no SIGTERM
         signal.signal(signal.SIGTERM, _on_signal)
+    with contextlib.suppress(ValueError):
         # an ignored SIGINT (a background job of a shell) stays ignored
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _on_signal)
@@ -466,6 +473,11 @@ def _exit(code: Any) -> None:
     what remains is flushing the standard streams and running the atexit handlers. Tearing
     down the loaded modules would cost another ~0.1 s for nothing.
     """
+    # the work is done: a late Ctrl-C or SIGTERM must not turn into a traceback now
+    for signum in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if signum is not None:
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(signum, signal.SIG_IGN)
     if code is None:
         code = 0
     elif not isinstance(code, int):
@@ -473,9 +485,13 @@ def _exit(code: Any) -> None:
             sys.stderr.write(f"{code}\n")
         code = 1
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
         try:
             stream.flush()
-        except Exception:  # noqa: BLE001 - e.g. a reader that went away; nothing to add
+        except BrokenPipeError:
+            pass  # the reader went away: as inside a command, not an error
+        except Exception:  # noqa: BLE001 - e.g. a full disk: the output is incomplete
             if code == 0 and stream is sys.stdout:
                 code = 1
     atexit._run_exitfuncs()
@@ -1031,7 +1047,9 @@ def assign(
     corpus_kw = _corpus_opts(kw)
     out_fmt = prepare_output(fmt, output)
     path = _model_path(model_path)
-    # the corpus first: a 20 Newsgroups archive is read in a helper process while the
+    if not os.path.isfile(path):
+        _load_model(path)  # says what is wrong (missing, a folder, a pipe...) and stops
+    # then the corpus: a 20 Newsgroups archive is read in a helper process while the
     # model (and NumPy with it) loads
     documents = _load_corpus(corpus, corpus_kw, prefetch=_prefetch_wanted(jobs))
     m = _load_model(path)

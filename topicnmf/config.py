@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -88,7 +89,11 @@ def _is_real(value: object) -> bool:
 
 
 def _is_bool(value: object) -> bool:
-    return isinstance(value, bool) or type(value).__name__ == "bool_"
+    if isinstance(value, bool):
+        return True
+    # a NumPy bool can only exist once NumPy is loaded; this module does not load it
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(value, np.bool_)
 
 
 @dataclass(frozen=True)

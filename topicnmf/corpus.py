@@ -1082,7 +1082,10 @@ class _Inflater:
         self._thread = threading.Thread(
             target=self._run, args=(raw,), name="topicnmf-inflate", daemon=True
         )
-        self._thread.start()
+        try:
+            self._thread.start()
+        except RuntimeError as exc:  # no thread to be had: tarfile reads it instead
+            raise _NotPlain(f"cannot start a thread ({exc})") from None
 
     def _put(self, item: bytes | BaseException | None) -> bool:
         while not self._stop.is_set():
@@ -1282,22 +1285,20 @@ class _Prefetch:
                 "subset": source.subset,
                 "categories": list(source.categories),
                 "remove": sorted(source.remove),
+                # the helper must run this very file (see _PREFETCH_CODE)
+                "module": str(Path(__file__).resolve()),
             }
         )
-        env = dict(os.environ)
-        # the helper imports this very package, wherever it was imported from
-        root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        code = "from topicnmf.corpus import _prefetch_main; _prefetch_main()"
+        if not sys.executable or getattr(sys, "frozen", False):
+            return None  # no interpreter to start (embedded or frozen application)
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-c", code, spec],
+                [sys.executable, "-c", _PREFETCH_CODE, spec],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                env=env,
             )
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError):
             return None
         with contextlib.suppress(ImportError, OSError, AttributeError):
             # room for a few batches, so that the helper rarely waits for this process
@@ -1370,10 +1371,29 @@ def _stop_prefetching() -> None:
         prefetch.close()
 
 
+# The helper's program. `python -c` puts the current folder first on sys.path, where a
+# stray topicnmf/ or json.py would be imported instead of ours: it goes, before anything
+# is imported; this package's own folder is appended last, for a topicnmf that was
+# imported from sys.path rather than installed; _prefetch_main then checks that it is the
+# parent's file (else the parent reads the archive itself).
+_PREFETCH_CODE = (
+    "import sys, os\n"  # both already loaded by the interpreter's start-up
+    "if sys.path and sys.path[0] in ('', os.getcwd()):\n"
+    "    del sys.path[0]\n"
+    "import json\n"
+    "spec = json.loads(sys.argv[1])\n"
+    "sys.path.append(os.path.dirname(os.path.dirname(spec['module'])))\n"
+    "from topicnmf.corpus import _prefetch_main\n"
+    "_prefetch_main()\n"
+)
+
+
 def _prefetch_main() -> None:
     """Body of the helper process of :class:`_Prefetch` (spec as JSON in ``argv[1]``)."""
-    # Ctrl-C reaches the whole process group: the helper just stops, the parent reports
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Ctrl-C reaches the whole process group: the helper just stops and the parent reports;
+    # an ignored SIGINT (a background job) stays ignored, as in the parent
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     spec = json.loads(sys.argv[1])
     out = sys.stdout.buffer
 
@@ -1388,6 +1408,14 @@ def _prefetch_main() -> None:
     logger.handlers[:] = [_Forward(logging.WARNING)]
     logger.propagate = False
     logger.setLevel(logging.WARNING)
+    try:
+        same = os.path.samefile(__file__, spec["module"])
+    except OSError:
+        same = False
+    if not same:
+        with contextlib.suppress(BrokenPipeError):
+            send(("crash", "another topicnmf was imported"))
+        os._exit(0)
     source = _NewsgroupsSource(
         _NG_NAME, spec["subset"], spec["categories"], frozenset(spec["remove"]), None
     )

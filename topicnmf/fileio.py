@@ -96,6 +96,11 @@ def reset_committed_files() -> None:
 _stop_request: BaseException | None = None
 
 
+def stop_requested() -> BaseException | None:
+    """The stop recorded by :func:`request_stop` in this command, if any."""
+    return _stop_request
+
+
 def request_stop(exc: BaseException) -> None:
     """Record a stop: from now on :func:`atomic_write` raises ``exc`` instead of committing."""
     global _stop_request

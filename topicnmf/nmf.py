@@ -627,7 +627,7 @@ def _norm(x: np.ndarray) -> float:
 
 
 def _exact_svd(ops: _SparseOps, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The k leading singular triplets of V to working precision, in float64.
+    """The k leading singular triplets of V, converged (not sketched), in float64.
 
     They are the top eigenpairs of the Gram matrix of the smaller side (V V^T when V has
     fewer rows than columns): a dense symmetric eigensolver when that side has at most
@@ -636,7 +636,9 @@ def _exact_svd(ops: _SparseOps, k: int, seed: int) -> tuple[np.ndarray, np.ndarr
     vectors are V^T u / s. Unlike the randomised SVD, the result does not depend on the
     row order or the seed (beyond rounding). Signs: each left vector's
     largest entry is positive (NNDSVD does not care). If ARPACK does not converge, the
-    randomised SVD is used instead. Returns U (n x k), S (k, descending), Vt (k x m).
+    randomised SVD is used instead. Working on the Gram matrix squares the condition
+    number: singular values below about 1e-8 of the largest are lost (treated as null),
+    which NNDSVD does not mind. Returns U (n x k), S (k, descending), Vt (k x m).
     """
     import scipy.linalg
     import scipy.sparse.linalg as sla
@@ -661,7 +663,7 @@ def _exact_svd(ops: _SparseOps, k: int, seed: int) -> tuple[np.ndarray, np.ndarr
         v0 = np.random.RandomState(seed).uniform(-1.0, 1.0, size=d)
         try:
             vals, vecs = sla.eigsh(op, k=k, which="LA", v0=v0, tol=_SVD_TOL)
-        except sla.ArpackNoConvergence:
+        except sla.ArpackError:  # no convergence, or another ARPACK failure
             U, S, Vt = _randomized_svd(ops, k, seed)
             return U.astype(np.float64), S.astype(np.float64), Vt.astype(np.float64)
     order = np.argsort(-vals, kind="stable")

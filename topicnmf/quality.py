@@ -436,7 +436,7 @@ def top_indices(row: np.ndarray, n: int) -> np.ndarray:
     n = min(n, len(row))
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    if 4 * n >= len(row):
+    if 4 * n >= len(row) or np.isnan(row).any():
         return np.argsort(-row, kind="stable")[:n]
     kth = np.partition(row, len(row) - n)[len(row) - n]
     candidates = np.flatnonzero(row >= kth)
