@@ -169,7 +169,7 @@ def main() -> None:
     print(f"{'benchmark':<34}{'topicnmf':>12}{'scikit-learn':>14}{'ratio':>8}")
     for name, rows in (("5. fit train (s)", fit_rows), ("4. assign test (s)", assign_rows)):
         ours, ref = med(rows["topicnmf"], 0), med(rows["scikit-learn"], 0)
-        print(f"{name:<34}{ours:>12.2f}{ref:>14.2f}{ref / ours:>7.1f}x")
+        print(f"{name:<34}{ours:>12.2f}{ref:>14.2f}{ref / ours:>7.2f}x")
     for name, rows in (
         ("5. fit peak memory (MiB)", fit_rows),
         ("4. assign peak memory (MiB)", assign_rows),
