@@ -9,6 +9,8 @@ import pytest
 
 # Tests never download: without the archive, 20 Newsgroups must fail, not fetch.
 os.environ["TOPICNMF_OFFLINE"] = "1"
+# ... and never write to the user's cache folder; the archive-cache tests turn it on in tmp_path
+os.environ["TOPICNMF_CACHE_DIR"] = "none"
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_corpora"

@@ -1286,3 +1286,94 @@ def test_prefetch_helper_ignores_a_stray_package_in_the_working_folder(
         lambda *a, **k: (_ for _ in ()).throw(AssertionError("read in-process")),
     )
     assert read_all(corpus) == expected
+
+
+# ------------------------------------------------------------------------ archive cache
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TOPICNMF_CACHE_DIR", str(folder))
+    return folder
+
+
+def no_archive_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(path: Path) -> Iterator[tuple[str, bytes]]:
+        raise AssertionError("the archive was read")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(corpus_mod, "_iter_plain_tar_gz", refuse)
+
+
+def test_archive_cache_serves_the_second_read(
+    tmp_path: Path, no_news_homes: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    first = read_all(load_corpus(["20newsgroups:all"], data_home=home))
+    assert len(list(cache_dir.glob("archive-*.bin"))) == 1
+    no_archive_reading(monkeypatch)
+    assert read_all(load_corpus(["20newsgroups:all"], data_home=home)) == first
+    # every split, category and cleaning option comes from the one cached archive
+    raw = read_all(load_corpus(["20newsgroups:test"], data_home=home, remove=()))
+    assert raw[0] == [("test/sci.space/20", "Subject: x\n\ntwenty", "sci.space")]
+    # the helper process reads it too
+    assert read_all(load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)) == first
+
+
+def test_archive_cache_is_ignored_when_the_archive_changes(
+    tmp_path: Path, no_news_homes: Path, cache_dir: Path
+) -> None:
+    home = tmp_path / "home"
+    archive = make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    read_all(load_corpus(["20newsgroups:all"], data_home=home))
+    changed = dict(MINI)
+    changed["20news-bydate-train/sci.space/9"] = b"Subject: x\n\nnine, rewritten"
+    make_news_archive(archive, changed)
+    os.utime(archive, ns=(1, 1))  # a different time even on a coarse clock
+    docs = read_all(load_corpus(["20newsgroups:all"], data_home=home))[0]
+    assert ("train/sci.space/9", "nine, rewritten", "sci.space") in docs
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"not a cache at all",
+        corpus_mod._CACHE_MAGIC + b"{not json\n",
+        corpus_mod._CACHE_MAGIC + b'{"names": ["x"], "lengths": [5]}\nabc',
+    ],
+)
+def test_a_damaged_archive_cache_is_ignored_and_rewritten(
+    tmp_path: Path, no_news_homes: Path, cache_dir: Path, damage: bytes
+) -> None:
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
+    (cached,) = cache_dir.glob("archive-*.bin")
+    cached.write_bytes(damage)
+    assert read_all(load_corpus(["20newsgroups:all"], data_home=home)) == expected
+    assert cached.read_bytes().startswith(corpus_mod._CACHE_MAGIC)
+    assert len(cached.read_bytes()) > 100
+
+
+def test_archive_cache_in_an_unwritable_place_is_no_error(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TOPICNMF_CACHE_DIR", str(blocker / "cache"))
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    assert len(read_all(load_corpus(["20newsgroups:all"], data_home=home))[0]) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "home", "sk_home"]
+
+
+def test_archive_cache_is_not_filled_by_an_unusual_archive(
+    tmp_path: Path, no_news_homes: Path, cache_dir: Path
+) -> None:
+    # tarfile reads archives the fast reader refuses; those are never cached
+    home = unsafe_news_archive(tmp_path / "home")
+    read_all(load_corpus(["20newsgroups:all"], data_home=home))
+    assert not cache_dir.exists() or not list(cache_dir.glob("archive-*.bin"))

@@ -77,6 +77,7 @@ import csv
 import dataclasses
 import fnmatch
 import gzip
+import hashlib
 import io
 import json
 import logging
@@ -1202,6 +1203,126 @@ def _plain_tar_members(inflater: _Inflater, block: int) -> Iterator[tuple[str, b
         yield name, data
 
 
+# ------------------------------------------------------------------------ archive cache
+
+_CACHE_MAGIC = b"topicnmf archive cache 1\n"
+
+
+def _cache_dir() -> Path | None:
+    """Where decompressed archives are kept: $TOPICNMF_CACHE_DIR ("none": nowhere), else
+    $XDG_CACHE_HOME/topicnmf or ~/.cache/topicnmf."""
+    env = os.environ.get("TOPICNMF_CACHE_DIR")
+    if env is not None:
+        return None if env.strip().lower() in ("", "none", "off", "0") else Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "topicnmf"
+
+
+class _ArchiveCache:
+    """The regular files of a plain archive, decompressed, in one file of the cache folder.
+
+    Like scikit-learn's 20news-bydate_py3.pkz: the archive is decompressed and parsed once;
+    later runs read the messages from here (and clean them as usual). The file holds a
+    magic line, a JSON line (the archive's path, size and modification time, and each
+    member's name and length) and the members' bytes. Anything that does not match
+    exactly (another archive, a changed one, a damaged or foreign file) is ignored and
+    rewritten; a folder that cannot be written only means no cache.
+    """
+
+    def __init__(self, archive: Path, folder: Path) -> None:
+        self.archive = archive
+        st = archive.stat()
+        self.identity = {"archive": str(archive), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        digest = hashlib.sha256(str(archive).encode("utf-8", "surrogateescape")).hexdigest()
+        self.path = folder / f"archive-{digest[:20]}.bin"
+
+    @classmethod
+    def for_archive(cls, archive: Path) -> _ArchiveCache | None:
+        folder = _cache_dir()
+        if folder is None:
+            return None
+        try:
+            return cls(archive.resolve(), folder)
+        except (OSError, RuntimeError):
+            return None
+
+    def read(self) -> list[tuple[str, bytes]] | None:
+        try:
+            with open(self.path, "rb") as fh:
+                if fh.readline(len(_CACHE_MAGIC) + 1) != _CACHE_MAGIC:
+                    return None
+                header = json.loads(fh.readline(1 << 26))
+                blob = fh.read()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(header, dict) or any(
+            header.get(key) != value for key, value in self.identity.items()
+        ):
+            return None
+        names, lengths = header.get("names"), header.get("lengths")
+        if (
+            not isinstance(names, list)
+            or not isinstance(lengths, list)
+            or len(names) != len(lengths)
+            or not all(type(n) is str for n in names)
+            or not all(type(n) is int and n >= 0 for n in lengths)
+            or sum(lengths) != len(blob)
+        ):
+            return None
+        members = []
+        pos = 0
+        view = memoryview(blob)
+        for name, length in zip(names, lengths, strict=True):
+            members.append((name, bytes(view[pos : pos + length])))
+            pos += length
+        return members
+
+    def write(self, members: list[tuple[str, bytes]]) -> None:
+        header = {
+            **self.identity,
+            "names": [name for name, _ in members],
+            "lengths": [len(data) for _, data in members],
+        }
+        tmp: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".archive-", suffix=".tmp", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_CACHE_MAGIC)
+                fh.write(json.dumps(header).encode("utf-8", "surrogateescape") + b"\n")
+                for _, data in members:
+                    fh.write(data)
+            os.replace(tmp, self.path)
+            tmp = None
+        except (OSError, ValueError):
+            pass  # no cache this time; reading the archive still worked
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+
+def _plain_members_cached(path: Path) -> Iterator[tuple[str, bytes]]:
+    """:func:`_iter_plain_tar_gz`, served from the archive cache when it has this archive.
+
+    A complete read of the archive fills the cache; a read that stops early or finds the
+    archive unusual (_NotPlain) leaves it as it was.
+    """
+    cache = _ArchiveCache.for_archive(path)
+    if cache is not None:
+        members = cache.read()
+        if members is not None:
+            yield from members
+            return
+    collected: list[tuple[str, bytes]] | None = [] if cache is not None else None
+    for name, data in _iter_plain_tar_gz(path):
+        if collected is not None:
+            collected.append((name, data))
+        yield name, data
+    if cache is not None and collected is not None:
+        cache.write(collected)
+
+
 def _unsafe_member_reason(member: tarfile.TarInfo) -> str | None:
     """Why a member must not be read (None when it is a safe regular file)."""
     if not member.isreg():
@@ -1568,7 +1689,7 @@ class _NewsgroupsSource(_Source):
             # yields nothing unsafe, and on anything unusual (or damage) what it
             # collected is dropped and tarfile reads the whole archive instead
             files_read = 0
-            for name, data in _iter_plain_tar_gz(path):
+            for name, data in _plain_members_cached(path):
                 key = key_of(name)
                 if key is not None:
                     selected[key] = clean(data) if clean_early else data
