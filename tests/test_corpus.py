@@ -1248,22 +1248,25 @@ def test_prefetch_helper_dying_after_a_batch_is_an_error(
     assert not corpus_mod._Prefetch._live
 
 
+def no_reading_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, only a helper process can deliver the archive's documents."""
+
+    def refuse(self, stats, clean_early=True):
+        raise AssertionError("read in-process")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(corpus_mod._NewsgroupsSource, "_from_archive", refuse)
+
+
 def test_prefetch_documents_come_from_the_helper(
     tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # with reading in this process made impossible, only the helper can deliver them
     home = tmp_path / "home"
     make_news_archive(home / "20news-bydate.tar.gz", MINI)
     expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
     corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
-
-    def no_reading_here(self, stats, clean_early=True):
-        raise AssertionError("read in-process")
-        yield  # pragma: no cover
-
-    monkeypatch.setattr(corpus_mod._NewsgroupsSource, "_from_archive", no_reading_here)
-    docs = [(d.id, d.text, d.label) for d in corpus]
-    assert (docs, corpus.stats.files_read, corpus.stats.skipped_unsafe) == expected
+    no_reading_in_process(monkeypatch)
+    assert read_all(corpus) == expected
 
 
 def test_prefetch_helper_ignores_a_stray_package_in_the_working_folder(
@@ -1280,11 +1283,7 @@ def test_prefetch_helper_ignores_a_stray_package_in_the_working_folder(
     (work / "json.py").write_text("raise SystemExit('stray json')\n")
     monkeypatch.chdir(work)
     corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
-    monkeypatch.setattr(
-        corpus_mod._NewsgroupsSource,
-        "_from_archive",
-        lambda *a, **k: (_ for _ in ()).throw(AssertionError("read in-process")),
-    )
+    no_reading_in_process(monkeypatch)
     assert read_all(corpus) == expected
 
 
