@@ -1109,6 +1109,14 @@ def test_byte_sum_is_the_sum_of_a_block(block: bytes) -> None:
 # ---------------------------------------------------------------- reading in a helper process
 
 
+@pytest.fixture
+def mini_home(tmp_path: Path, no_news_homes: Path) -> Path:
+    """A data home holding the MINI archive (and no other 20 Newsgroups anywhere)."""
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    return home
+
+
 def unsafe_news_archive(home: Path) -> Path:
     """MINI plus members that are skipped with a warning each."""
     members = dict(MINI)
@@ -1173,12 +1181,11 @@ def test_prefetch_reports_a_damaged_archive_like_reading_here(
 
 @pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false", "/bin/cat"])
 def test_prefetch_falls_back_when_the_helper_fails(
-    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch, executable: str
+    tmp_path: Path, mini_home: Path, monkeypatch: pytest.MonkeyPatch, executable: str
 ) -> None:
     # the helper cannot start / exits at once without a word / fails on its arguments
     # (cat cannot open "-c"): each time the archive is read here instead
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
     monkeypatch.setattr(corpus_mod.sys, "executable", executable)
     assert read_all(load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)) == expected
@@ -1186,10 +1193,9 @@ def test_prefetch_falls_back_when_the_helper_fails(
 
 
 def test_prefetch_helper_is_stopped_when_the_reader_gives_up(
-    tmp_path: Path, no_news_homes: Path
+    tmp_path: Path, mini_home: Path
 ) -> None:
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
     helper = corpus._sources[0]._prefetch
     assert helper is not None
@@ -1224,10 +1230,9 @@ def fake_helper(tmp_path: Path, frames: list) -> str:
 
 
 def test_prefetch_helper_failing_before_its_first_batch_leaves_no_trace(
-    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch, warnings_log: list[str]
+    tmp_path: Path, mini_home: Path, monkeypatch: pytest.MonkeyPatch, warnings_log: list[str]
 ) -> None:
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
     helper = fake_helper(tmp_path, [("warn", "from the helper"), ("crash", "boom")])
     monkeypatch.setattr(corpus_mod.sys, "executable", helper)
@@ -1236,10 +1241,9 @@ def test_prefetch_helper_failing_before_its_first_batch_leaves_no_trace(
 
 
 def test_prefetch_helper_dying_after_a_batch_is_an_error(
-    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, mini_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     helper = fake_helper(tmp_path, [("docs", [("train/sci.space/1", "text", "sci.space")])])
     monkeypatch.setattr(corpus_mod.sys, "executable", helper)
     corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
@@ -1259,10 +1263,9 @@ def no_reading_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_prefetch_documents_come_from_the_helper(
-    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, mini_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
     corpus = load_corpus(["20newsgroups:all"], data_home=home, prefetch=True)
     no_reading_in_process(monkeypatch)
@@ -1270,11 +1273,10 @@ def test_prefetch_documents_come_from_the_helper(
 
 
 def test_prefetch_helper_ignores_a_stray_package_in_the_working_folder(
-    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, mini_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `python -c` would import ./topicnmf and ./json.py first; the helper drops the folder
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
     work = tmp_path / "work"
     (work / "topicnmf").mkdir(parents=True)
@@ -1306,10 +1308,9 @@ def no_archive_reading(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_archive_cache_serves_the_second_read(
-    tmp_path: Path, no_news_homes: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, mini_home: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     first = read_all(load_corpus(["20newsgroups:all"], data_home=home))
     assert len(list(cache_dir.glob("archive-*.bin"))) == 1
     no_archive_reading(monkeypatch)
@@ -1322,10 +1323,10 @@ def test_archive_cache_serves_the_second_read(
 
 
 def test_archive_cache_is_ignored_when_the_archive_changes(
-    tmp_path: Path, no_news_homes: Path, cache_dir: Path
+    tmp_path: Path, mini_home: Path, cache_dir: Path
 ) -> None:
-    home = tmp_path / "home"
-    archive = make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
+    archive = home / "20news-bydate.tar.gz"
     read_all(load_corpus(["20newsgroups:all"], data_home=home))
     changed = dict(MINI)
     changed["20news-bydate-train/sci.space/9"] = b"Subject: x\n\nnine, rewritten"
@@ -1345,10 +1346,9 @@ def test_archive_cache_is_ignored_when_the_archive_changes(
     ],
 )
 def test_a_damaged_archive_cache_is_ignored_and_rewritten(
-    tmp_path: Path, no_news_homes: Path, cache_dir: Path, damage: bytes
+    tmp_path: Path, mini_home: Path, cache_dir: Path, damage: bytes
 ) -> None:
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     expected = read_all(load_corpus(["20newsgroups:all"], data_home=home))
     (cached,) = cache_dir.glob("archive-*.bin")
     cached.write_bytes(damage)
@@ -1358,13 +1358,12 @@ def test_a_damaged_archive_cache_is_ignored_and_rewritten(
 
 
 def test_archive_cache_in_an_unwritable_place_is_no_error(
-    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, mini_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("TOPICNMF_CACHE_DIR", str(blocker / "cache"))
-    home = tmp_path / "home"
-    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    home = mini_home
     assert len(read_all(load_corpus(["20newsgroups:all"], data_home=home))[0]) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "home", "sk_home"]
 

@@ -375,11 +375,9 @@ def jobs_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _prefetch_wanted(jobs: int | None) -> bool:
     """Whether a 20 Newsgroups archive may be read in a helper process (a second core)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return cores >= 2 and (jobs is None or jobs >= 2)
+    from topicnmf.config import available_cores
+
+    return available_cores() >= 2 and (jobs is None or jobs >= 2)
 
 
 def _load_corpus(sources: tuple[str, ...], opts: dict[str, Any], prefetch: bool = False) -> Any:
@@ -875,8 +873,9 @@ def fit(
             check_writable(path)
     documents = _load_corpus(corpus, corpus_kw, prefetch=_prefetch_wanted(jobs))
     # NumPy and SciPy load only now, while a 20 Newsgroups archive is already being read;
-    # so does the eigensolver of the NNDSVD start, which the engine would load later
-    import scipy.sparse.linalg  # noqa: F401
+    # so does the eigensolver of the exact NNDSVD start, which the engine would load later
+    if nmf_config.init != "random" and nmf_config.svd == "exact":
+        import scipy.sparse.linalg  # noqa: F401
 
     from topicnmf.model import fit as fit_model
     from topicnmf.model import normalise_rows

@@ -9,6 +9,7 @@ reading the corpus, before the numerical modules are loaded. ``topicnmf.vectoriz
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -72,6 +73,14 @@ DTYPES = ("float32", "float64")
 
 
 # ----------------------------------------------------------------------------- TF-IDF
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _is_int(value: object) -> bool:

@@ -652,6 +652,9 @@ class _Source:
     def check(self) -> None:
         """Fail early (in ``load_corpus``) on what can be seen cheaply."""
 
+    def close(self) -> None:
+        """Release what the source holds between passes (a spooled copy, a helper process)."""
+
     def items(self, stats: CorpusStats) -> Iterator[_Item]:
         raise NotImplementedError
 
@@ -1230,7 +1233,6 @@ class _ArchiveCache:
     """
 
     def __init__(self, archive: Path, folder: Path) -> None:
-        self.archive = archive
         st = archive.stat()
         self.identity = {"archive": str(archive), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
         digest = hashlib.sha256(str(archive).encode("utf-8", "surrogateescape")).hexdigest()
@@ -1309,18 +1311,18 @@ def _plain_members_cached(path: Path) -> Iterator[tuple[str, bytes]]:
     archive unusual (_NotPlain) leaves it as it was.
     """
     cache = _ArchiveCache.for_archive(path)
-    if cache is not None:
-        members = cache.read()
-        if members is not None:
-            yield from members
-            return
-    collected: list[tuple[str, bytes]] | None = [] if cache is not None else None
+    if cache is None:
+        yield from _iter_plain_tar_gz(path)
+        return
+    members = cache.read()
+    if members is not None:
+        yield from members
+        return
+    collected = []
     for name, data in _iter_plain_tar_gz(path):
-        if collected is not None:
-            collected.append((name, data))
+        collected.append((name, data))
         yield name, data
-    if cache is not None and collected is not None:
-        cache.write(collected)
+    cache.write(collected)
 
 
 def _unsafe_member_reason(member: tarfile.TarInfo) -> str | None:
@@ -1875,10 +1877,9 @@ class Corpus:
         return _Texts(self)
 
     def close(self) -> None:
-        """Remove the temporary copy of standard input, if one was made."""
+        """Remove the temporary copy of standard input and stop a reading helper process."""
         for source in self._sources:
-            if isinstance(source, (_SpooledSource, _NewsgroupsSource)):
-                source.close()
+            source.close()
 
     def __enter__(self) -> Corpus:
         return self

@@ -68,7 +68,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +78,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from topicnmf.config import INITS, LOSSES, SOLVERS, NMFConfig, _is_int
+from topicnmf.config import INITS, LOSSES, SOLVERS, NMFConfig, _is_int, available_cores
 from topicnmf.errors import ParameterError
 
 __all__ = [
@@ -338,10 +337,7 @@ def objective(V: Any, W: np.ndarray, H: np.ndarray, config: NMFConfig) -> float:
 
 def _check_threads(n_threads: int | None) -> int:
     if n_threads is None:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+        return available_cores()
     if not _is_int(n_threads) or n_threads < 1:
         raise ParameterError(f"n_threads must be an integer >= 1, got {n_threads!r}.")
     return int(n_threads)

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from topicnmf.config import available_cores
 from topicnmf.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover - imported lazily at run time (see _nmf)
@@ -1201,7 +1201,7 @@ def select_k(
         for k, run in tasks:
             record(_fit_task(V, nmf_config, k, run, *args))
     else:
-        workers = min(jobs, total, os.cpu_count() or jobs)
+        workers = min(jobs, total, available_cores())
         workers = max(workers, 1)
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_init_worker, initargs=(V,)

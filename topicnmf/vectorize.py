@@ -32,7 +32,6 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,6 +46,7 @@ from topicnmf.config import (
     ENGLISH_STOP_WORDS,
     VectorizerConfig,
     _is_int,
+    available_cores,
     resolve_stop_words,
 )
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
@@ -841,7 +841,7 @@ class Vectorizer:
             raise ParameterError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")
         self.config = config
         self.n_jobs = n_jobs
-        cores = os.cpu_count() or 1
+        cores = available_cores()
         jobs = cores if n_jobs is None else (n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
         self._threads = max(1, min(jobs, 2))
         self.vocabulary: list[str] = []
