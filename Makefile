@@ -29,7 +29,7 @@ format: install
 	$(BIN)/ruff check --fix topicnmf tests bench
 
 demo: install
-	$(BIN)/topicnmf fit sample_corpora/hobbies -k 4 -o demo-model.npz --format table
+	$(BIN)/topicnmf fit sample_corpora/hobbies -k 4 -m demo-model.npz --format table
 	printf 'We planted tomatoes and basil in the raised bed\nThe telescope showed the rings of Saturn\n' \
 	  | $(BIN)/topicnmf assign -m demo-model.npz - --top-topics 2 --format table
 

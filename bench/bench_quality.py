@@ -336,7 +336,7 @@ def time_select_k(
                 "k": r.k,
                 "npmi_train": r.npmi,
                 "diversity": r.diversity,
-                "rel_error": r.reconstruction_error,
+                "rel_error": r.relative_error,
                 "stability": r.stability,
                 "seconds": r.seconds,
             }

@@ -63,7 +63,7 @@ def test_group_help_lists_commands():
 
 def test_fit_directory_writes_model_and_csv_topics(theme_dir, tmp_path):
     model = tmp_path / "m.npz"
-    result = ok(["fit", theme_dir, "-k", "3", "-o", model])
+    result = ok(["fit", theme_dir, "-k", "3", "-m", model])
     assert model.exists()
     rows = read_csv(result.stdout)
     assert list(rows[0]) == ["topic", "label", "share", "rank", "term", "weight"]
@@ -78,7 +78,7 @@ def test_fit_directory_writes_model_and_csv_topics(theme_dir, tmp_path):
 
 def test_fit_finds_the_three_themes(theme_dir, tmp_path):
     result = ok(
-        ["fit", theme_dir, "-k", "3", "-o", tmp_path / "m.npz", "--top", "4", "--format", "json"]
+        ["fit", theme_dir, "-k", "3", "-m", tmp_path / "m.npz", "--top", "4", "--format", "json"]
     )
     topics = json.loads(result.stdout)
     found = set()
@@ -123,7 +123,7 @@ SOURCE_KINDS = ["dir", "csv", "csv.gz", "txt", "jsonl", "stdin", "stdin-csv"]
 def test_fit_and_assign_every_source_kind(kind, tmp_path, theme_dir, theme_csv):
     args, stdin = _theme_sources(kind, tmp_path, theme_dir, theme_csv)
     model = tmp_path / "m.npz"
-    ok(["fit", *args, "-k", "3", "-o", model, "-q"], input=stdin)
+    ok(["fit", *args, "-k", "3", "-m", model, "-q"], input=stdin)
     result = ok(["assign", "-m", model, *args, "--format", "csv"], input=stdin)
     rows = read_csv(result.stdout)
     assert len(rows) == 18
@@ -134,7 +134,7 @@ def test_fit_and_assign_every_source_kind(kind, tmp_path, theme_dir, theme_csv):
 
 def test_fit_several_sources_at_once(tmp_path, theme_dir, theme_csv):
     model = tmp_path / "m.npz"
-    ok(["fit", theme_dir, theme_csv, "--text-column", "body", "-k", "3", "-o", model, "-q"])
+    ok(["fit", theme_dir, theme_csv, "--text-column", "body", "-k", "3", "-m", model, "-q"])
     result = ok(["info", model, "--format", "json"])
     assert json.loads(result.stdout)["fit"]["n_documents"] == 36
 
@@ -142,7 +142,7 @@ def test_fit_several_sources_at_once(tmp_path, theme_dir, theme_csv):
 def test_fit_optional_outputs_and_saved_doc_topics(theme_dir, tmp_path):
     model = tmp_path / "m.npz"
     ok([
-        "fit", theme_dir, "-k", "3", "-o", model, "-q", "--save-doc-topics",
+        "fit", theme_dir, "-k", "3", "-m", model, "-q", "--save-doc-topics",
         "--topics-out", tmp_path / "t.json", "--doc-topics-out", tmp_path / "d.jsonl",
     ])  # fmt: skip
     topics = json.loads((tmp_path / "t.json").read_text())
@@ -160,7 +160,7 @@ def test_fit_optional_outputs_and_saved_doc_topics(theme_dir, tmp_path):
 
 def test_assign_reproduces_fit_doc_topics(theme_dir, tmp_path):
     model = tmp_path / "m.npz"
-    ok(["fit", theme_dir, "-k", "3", "-o", model, "-q", "--doc-topics-out", tmp_path / "fit.csv"])
+    ok(["fit", theme_dir, "-k", "3", "-m", model, "-q", "--doc-topics-out", tmp_path / "fit.csv"])
     ok(["assign", "-m", model, theme_dir, "-o", tmp_path / "assign.csv", "--batch-size", "5"])
     assert (tmp_path / "fit.csv").read_bytes() == (tmp_path / "assign.csv").read_bytes()
 
@@ -175,7 +175,7 @@ def test_same_command_twice_gives_identical_outputs(theme_dir, tmp_path):
                 theme_dir,
                 "-k",
                 "3",
-                "-o",
+                "-m",
                 model,
                 "-q",
                 "--doc-topics-out",
@@ -210,7 +210,7 @@ FIT_OPTIONS = [
 @pytest.mark.parametrize("option", FIT_OPTIONS)
 def test_fit_options_are_accepted_and_recorded(option, theme_dir, tmp_path):
     model = tmp_path / "m.npz"
-    ok(["fit", theme_dir, "-k", "3", "-o", model, "-q", *option])
+    ok(["fit", theme_dir, "-k", "3", "-m", model, "-q", *option])
     info = json.loads(ok(["info", model, "--format", "json"]).stdout)
     flat = json.dumps(info)
     value = option[1] if len(option) > 1 else None
@@ -233,7 +233,7 @@ def test_stop_words_file(theme_dir, tmp_path):
     words = tmp_path / "stop.txt"
     words.write_text("# my list\nthe\nand\nrocket\n", encoding="utf-8")
     model = tmp_path / "m.npz"
-    ok(["fit", theme_dir, "-k", "3", "-o", model, "-q", "--stop-words", words])
+    ok(["fit", theme_dir, "-k", "3", "-m", model, "-q", "--stop-words", words])
     from topicnmf import TopicModel
 
     vocab = TopicModel.load(model).vocabulary
@@ -330,7 +330,7 @@ def test_info_reports_everything(hobbies_model):
 
 def test_binary_file_among_text_files_is_skipped_and_counted(theme_dir, tmp_path):
     (theme_dir / "blob.txt").write_bytes(b"\x00\x01\x02binary\x00data" * 50)
-    result = ok(["fit", theme_dir, "-k", "3", "-o", tmp_path / "m.npz"])
+    result = ok(["fit", theme_dir, "-k", "3", "-m", tmp_path / "m.npz"])
     assert "blob.txt" in result.stderr
     assert "1 binary files skipped" in result.stderr
 
@@ -340,7 +340,7 @@ def test_latin1_file_reads_with_encoding_option(tmp_path):
     lines = ["café crème brûlée dessert", "crème brûlée café sucre", "dessert sucre café crème"]
     p.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
     result = ok(
-        ["fit", p, "-k", "1", "--encoding", "latin-1", "-o", tmp_path / "m.npz", "--format", "csv"]
+        ["fit", p, "-k", "1", "--encoding", "latin-1", "-m", tmp_path / "m.npz", "--format", "csv"]
     )
     assert "brûlée" in result.stdout  # (crème is in every line: max_df drops it)
 
@@ -364,11 +364,8 @@ def test_cli_and_settings_import_without_numpy():
     assert out.stdout.strip() == "[]"
 
 
-def test_fit_and_assign_read_an_archive_in_a_helper_the_same_way(tmp_path, monkeypatch):
+def test_fit_and_assign_read_an_archive(tmp_path):
     import tarfile
-
-    from topicnmf import cli as cli_mod
-    from topicnmf import corpus as corpus_mod
 
     home = tmp_path / "home"
     home.mkdir()
@@ -381,26 +378,17 @@ def test_fit_and_assign_read_an_archive_in_a_helper_the_same_way(tmp_path, monke
             info = tarfile.TarInfo(f"20news-bydate-{split}/{group}/{100 + i}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    started = []
-    real_start = corpus_mod._Prefetch.start
-    monkeypatch.setattr(
-        corpus_mod._Prefetch, "start", lambda src: started.append(1) or real_start(src)
-    )
-    outputs = {}
-    for helper in (True, False):
-        monkeypatch.setattr(cli_mod, "_prefetch_wanted", lambda jobs, h=helper: h)
-        out = tmp_path / str(helper)
-        out.mkdir()
-        ok(["fit", "20newsgroups:train", "--data-home", home, "-k", "2", "--min-df", "1",
-            "-o", out / "m.npz", "--doc-topics-out", out / "w.csv", "-q"])  # fmt: skip
-        ok(["assign", "20newsgroups:test", "--data-home", home, "-m", out / "m.npz",
-            "-o", out / "a.csv", "-q"])  # fmt: skip
-        outputs[helper] = ((out / "w.csv").read_bytes(), (out / "a.csv").read_bytes())
-    assert len(started) == 2  # fit and assign each started a helper when asked to
-    assert outputs[True] == outputs[False]
+    out = tmp_path / "out"
+    out.mkdir()
+    ok(["fit", "20newsgroups:train", "--data-home", home, "-k", "2", "--min-df", "1",
+        "-m", out / "m.npz", "--doc-topics-out", out / "w.csv", "-q"])  # fmt: skip
+    ok(["assign", "20newsgroups:test", "--data-home", home, "-m", out / "m.npz",
+        "-o", out / "a.csv", "-q"])  # fmt: skip
+    fitted, assigned = (out / "w.csv").read_bytes(), (out / "a.csv").read_bytes()
     n_test = len(range(0, len(texts), 4))
-    assert outputs[True][0].count(b"\n") == 1 + len(texts) - n_test
-    assert outputs[True][1].count(b"\n") == 1 + n_test
+    assert fitted.count(b"\n") == 1 + len(texts) - n_test
+    assert assigned.count(b"\n") == 1 + n_test
+    assert b"train/rec.autos/" in fitted and b"test/sci.space/" in assigned
 
 
 def test_assign_names_a_missing_model_before_looking_for_the_corpus(tmp_path, monkeypatch):
@@ -418,12 +406,13 @@ def test_a_stop_whose_exception_was_dropped_still_ends_the_run_as_a_stop(
 ):
     # Python drops an exception raised by a signal handler inside a __del__ or weakref
     # callback; the recorded stop must still give the interrupt's message and code.
-    from topicnmf import export, fileio
+    from topicnmf import export
+    from topicnmf.cli import core
 
     real = export.write_topics
 
     def write_and_swallow_a_stop(*args, **kwargs):
-        fileio.request_stop(KeyboardInterrupt())  # as the handler does, exception dropped
+        core.Invocation.current.stop = KeyboardInterrupt()  # as the handler does, dropped
         return real(*args, **kwargs)
 
     monkeypatch.setattr(export, "write_topics", write_and_swallow_a_stop)

@@ -35,7 +35,7 @@ def test_evaluate_on_training_corpus_matches_npmi_on_the_texts(hobbies_model):
     texts = [p.read_text() for p in sorted((SAMPLES / "hobbies").glob("*.txt"))]
     direct = topic_npmi(top_term_indices(m.H, 10), m.vectorizer.transform(texts)).mean()
     assert data["npmi"] == pytest.approx(direct, abs=1e-9)
-    assert again["reconstruction_error"] == pytest.approx(m.stats.relative_error, rel=1e-3)
+    assert again["relative_error"] == pytest.approx(m.stats.relative_error, rel=1e-3)
 
 
 def test_evaluate_on_another_corpus_csv(hobbies_model):
@@ -90,7 +90,7 @@ def test_compare_model_with_itself_and_with_fewer_topics(hobbies_model, tmp_path
     assert all(m["similarity"] == pytest.approx(1.0) for m in data["matches"])
     assert data["only_a"] == [] and data["only_b"] == []
     small = tmp_path / "k3.npz"
-    ok(["fit", SAMPLES / "hobbies", "-k", "3", "-o", small, "-q"])
+    ok(["fit", SAMPLES / "hobbies", "-k", "3", "-m", small, "-q"])
     rows = list(
         csv.DictReader(io.StringIO(ok(["compare", hobbies_model, small, "--format", "csv"]).stdout))
     )

@@ -14,20 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from topicnmf.errors import OutputError
-from topicnmf.export import DocTopicWriter, format_from_path, write_topics
+from topicnmf.export import DocTopicWriter, write_topics
 from topicnmf.fileio import TEMP_PREFIX, atomic_write, check_writable
 
 RECORDS = [
     {"topic": 0, "label": "a_b_c", "share": 0.6, "terms": [{"term": "a", "weight": 1.5}]},
     {"topic": 1, "label": 'd,e "f"', "share": 0.4, "terms": [{"term": "d", "weight": 0.25}]},
 ]
-
-
-def test_format_from_path():
-    assert format_from_path("x.CSV") == "csv"
-    assert format_from_path("x.jsonl") == "jsonl"
-    assert format_from_path("x.json") == "json"
-    assert format_from_path("x.txt") is None
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
@@ -143,23 +136,26 @@ def test_no_output_is_committed_after_a_swallowed_stop_signal(tmp_path):
     # __del__) or caught by third-party code; the recorded stop still blocks the commit.
     import signal
 
-    from topicnmf import cli, fileio
+    from topicnmf import fileio
+    from topicnmf.cli import core
 
     target = tmp_path / "out.csv"
     target.write_text("old\n")
-    try:
-        for signum, kind in ((signal.SIGTERM, cli.Terminated), (signal.SIGINT, KeyboardInterrupt)):
-            fileio.reset_committed_files()
-            try:
-                cli._on_signal(signum, None)
-            except BaseException as exc:  # noqa: BLE001 - what a careless library would do
-                assert isinstance(exc, kind)
-            with pytest.raises(kind), fileio.atomic_write(target) as fh:
-                fh.write("new\n")
-            assert target.read_text() == "old\n"
-            assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
-    finally:
-        fileio.reset_committed_files()
-    with fileio.atomic_write(target) as fh:  # a new command starts with no stop recorded
+    for signum, kind in ((signal.SIGTERM, core.Terminated), (signal.SIGINT, KeyboardInterrupt)):
+        run = core.Invocation()
+        core.Invocation.current = run
+        try:
+            with fileio.write_hooks(run):
+                try:
+                    core._on_signal(signum, None)
+                except BaseException as exc:  # noqa: BLE001 - what a careless library would do
+                    assert isinstance(exc, kind)
+                with pytest.raises(kind), fileio.atomic_write(target) as fh:
+                    fh.write("new\n")
+        finally:
+            core.Invocation.current = None
+        assert target.read_text() == "old\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    with fileio.atomic_write(target) as fh:  # outside a run nothing is vetoed
         fh.write("new\n")
     assert target.read_text() == "new\n"

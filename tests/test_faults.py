@@ -140,7 +140,7 @@ def test_signal_during_fit_keeps_the_old_model(sig, code, word, tmp_path):
     # multiplicative updates in float64 with no tolerance run for tens of seconds of CPU
     proc = topicnmf_process(["fit", corpus, "-k", "20", "--min-df", "1", "--solver", "mu",
                              "--float64", "--tol", "0", "--max-iter", "1000000", "--jobs", "1",
-                             "-o", old], cwd=tmp_path)  # fmt: skip
+                             "-m", old], cwd=tmp_path)  # fmt: skip
     # Starting Python, reading 300 lines and the NNDSVD start take well under 1.5 s of CPU:
     # past that, the solver is iterating.
     wait_until(proc, lambda: cpu_seconds(proc.pid) >= 1.5, "the solver was iterating")
@@ -183,7 +183,7 @@ def test_interrupt_after_the_model_names_what_was_written(theme_dir, tmp_path, m
     monkeypatch.setattr(export.DocTopicWriter, "write", interrupted)
     model, table = tmp_path / "m.npz", tmp_path / "d.csv"
     table.write_text("old table\n")
-    result = CliRunner().invoke(cli, ["fit", str(theme_dir), "-k", "3", "-q", "-o", str(model),
+    result = CliRunner().invoke(cli, ["fit", str(theme_dir), "-k", "3", "-q", "-m", str(model),
                                       "--doc-topics-out", str(table)])  # fmt: skip
     assert result.exit_code == 130, result.stderr
     one_error_line(result.stderr, f"interrupted after writing {str(model)!r}; no other output")
@@ -230,7 +230,7 @@ def test_disk_full_during_fit_keeps_the_old_model(theme_dir, tmp_path, disk_with
     old = tmp_path / "m.npz"
     old.write_bytes(b"old model bytes")
     disk_with_room(3000)  # a model is larger: the write fails part-way
-    result = CliRunner().invoke(cli, ["fit", str(theme_dir), "-k", "3", "-o", str(old)])
+    result = CliRunner().invoke(cli, ["fit", str(theme_dir), "-k", "3", "-m", str(old)])
     assert result.exit_code == 1, (result.stderr, result.exception)
     one_error_line(result.stderr, f"could not write {str(old)!r}: the disk is full")
     assert old.read_bytes() == b"old model bytes"
@@ -262,7 +262,7 @@ def test_disk_full_when_the_data_is_synced(theme_dir, tmp_path, monkeypatch):
     old = tmp_path / "m.npz"
     old.write_bytes(b"old")
     monkeypatch.setattr(fileio.os, "fsync", fsync)
-    result = CliRunner().invoke(cli, ["fit", str(theme_dir), "-k", "3", "-q", "-o", str(old)])
+    result = CliRunner().invoke(cli, ["fit", str(theme_dir), "-k", "3", "-q", "-m", str(old)])
     assert result.exit_code == 1
     one_error_line(result.stderr, f"could not write {str(old)!r}: the disk is full")
     assert old.read_bytes() == b"old"
@@ -309,7 +309,7 @@ def test_reader_that_stops_early(command, tmp_path, synthetic_model):
 def test_two_fits_writing_the_same_model(tmp_path):
     corpus = write_lines(tmp_path / "docs.txt", synthetic_lines(300))
     out = tmp_path / "model.npz"
-    procs = [topicnmf_process(["fit", corpus, "-k", str(k), "--min-df", "1", "-q", "-o", out],
+    procs = [topicnmf_process(["fit", corpus, "-k", str(k), "--min-df", "1", "-q", "-m", out],
                               cwd=tmp_path) for k in (3, 5)]  # fmt: skip
     errs = [finish(p, timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errs

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import SAMPLES
 from topicnmf import ModelFileError, TopicModel, load_corpus
-from topicnmf.model import FORMAT_VERSION, normalise_rows, order_topics
+from topicnmf.model import FORMAT_VERSION, normalize_rows, order_topics
 
 
 def arrays_of(path: Path) -> dict[str, np.ndarray]:
@@ -84,9 +84,9 @@ def test_top_terms_and_labels(hobbies_model):
         m.top_terms(0)
 
 
-def test_normalise_rows_keeps_zero_rows():
+def test_normalize_rows_keeps_zero_rows():
     W = np.array([[1.0, 3.0], [0.0, 0.0]])
-    np.testing.assert_allclose(normalise_rows(W), [[0.25, 0.75], [0.0, 0.0]])
+    np.testing.assert_allclose(normalize_rows(W), [[0.25, 0.75], [0.0, 0.0]])
 
 
 # -- bad model files -------------------------------------------------------------------------

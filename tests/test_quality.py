@@ -143,15 +143,15 @@ def test_reconstruction_error(monkeypatch, dense_limit):
     W = rng.random((12, 3))
     H = rng.random((3, 7))
     V = W @ H
-    assert quality.reconstruction_error(sp.csr_matrix(V), W, H) == pytest.approx(0, abs=1e-6)
-    assert quality.reconstruction_error(V, np.zeros_like(W), H) == pytest.approx(1.0)
+    assert quality.relative_error(sp.csr_matrix(V), W, H) == pytest.approx(0, abs=1e-6)
+    assert quality.relative_error(V, np.zeros_like(W), H) == pytest.approx(1.0)
     V2 = sp.random(12, 7, density=0.4, random_state=2, format="csr")
     expected = np.linalg.norm(V2.toarray() - W @ H) / np.linalg.norm(V2.toarray())
-    assert quality.reconstruction_error(V2, W, H) == pytest.approx(expected, rel=1e-9)
+    assert quality.relative_error(V2, W, H) == pytest.approx(expected, rel=1e-9)
     with pytest.raises(ParameterError):
-        quality.reconstruction_error(V2, W[:5], H)
+        quality.relative_error(V2, W[:5], H)
     with pytest.raises(ParameterError):
-        quality.reconstruction_error(sp.csr_matrix((12, 7)), W, H)
+        quality.relative_error(sp.csr_matrix((12, 7)), W, H)
 
 
 def test_dominance_counts():
@@ -184,14 +184,14 @@ def test_evaluate_topics_with_corpus():
     assert ev.diversity == pytest.approx(5 / 6)
     assert [t.n_dominant for t in ev.topics] == [3, 1]
     assert ev.n_undominated == 1 and ev.n_documents == 5
-    assert ev.reconstruction_error == pytest.approx(quality.reconstruction_error(X, W, H))
+    assert ev.relative_error == pytest.approx(quality.relative_error(X, W, H))
     json.dumps(ev.to_dict())
 
 
 def test_evaluate_topics_without_corpus():
     H = np.array([[3, 2, 1, 0], [0, 1, 2, 3]], dtype=float)
     ev = quality.evaluate_topics(H, top_n=2)
-    assert ev.npmi is None and ev.reconstruction_error is None and ev.n_documents is None
+    assert ev.npmi is None and ev.relative_error is None and ev.n_documents is None
     assert ev.diversity == 1.0
     assert ev.topics[1].top_indices == (3, 2) and ev.topics[1].top_terms is None
     with pytest.raises(ParameterError, match="columns"):
@@ -353,7 +353,7 @@ def _row(k, npmi, stability):
         k=k,
         npmi=npmi,
         diversity=1.0,
-        reconstruction_error=0.5,
+        relative_error=0.5,
         stability=stability,
         stability_std=None if stability is None else 0.0,
         n_iter=10,
@@ -429,7 +429,7 @@ def test_select_k_deterministic_and_independent_of_jobs(nmf):
     row3 = r1.rows[1]
     assert row3.stability == pytest.approx(1.0)  # the planted topics are found every time
     assert row3.diversity == 1.0
-    assert 0 < row3.reconstruction_error < 1
+    assert 0 < row3.relative_error < 1
     assert len(row3.top_terms) == 3 and len(row3.top_terms[0]) == 5
     json.dumps(r1.to_dict())
     # A different seed changes the subsamples but is itself repeatable.

@@ -4,13 +4,13 @@ import sys
 
 
 def run() -> None:
-    """Start the command line; Ctrl-C while it is still loading is reported like later ones."""
+    """Run the command line; a Ctrl-C while it is still loading is reported like later ones."""
     try:
         from topicnmf.cli import main
     except KeyboardInterrupt:
         sys.stderr.write("Error: interrupted; no output file was written or changed\n")
         sys.exit(130)
-    main()
+    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -158,12 +158,13 @@ class VectorizerConfig:
         if isinstance(stop_words, str):
             raise ParameterError(
                 f"stop_words must be a sequence of words, not the string {stop_words!r}; "
-                "use resolve_stop_words() for 'english', 'none' or a file"
+                "use resolve_stop_words() for 'english', 'none' or a file",
+                param="stop_words",
             )
         try:
             words = tuple(sorted(set(stop_words)))
         except TypeError as exc:
-            raise ParameterError(f"stop_words must be strings: {exc}") from None
+            raise ParameterError(f"stop_words must be strings: {exc}", param="stop_words") from None
         object.__setattr__(self, "stop_words", words)
         if isinstance(self.ngram_range, list):
             object.__setattr__(self, "ngram_range", tuple(self.ngram_range))
@@ -182,23 +183,29 @@ class VectorizerConfig:
         for name in ("lowercase", "sublinear_tf", "use_idf", "smooth_idf"):
             value = getattr(self, name)
             if not _is_bool(value):
-                raise ParameterError(f"{name} must be True or False, got {value!r}")
+                raise ParameterError(f"{name} must be True or False, got {value!r}", param=name)
         if not isinstance(self.token_pattern, str):
-            raise ParameterError(f"token_pattern must be a string, got {self.token_pattern!r}")
+            raise ParameterError(
+                f"token_pattern must be a string, got {self.token_pattern!r}", param="token_pattern"
+            )
         try:
             compiled = re.compile(self.token_pattern)
         except re.error as exc:
             raise ParameterError(
-                f"token_pattern {self.token_pattern!r} is not a valid regular expression: {exc}"
+                f"token_pattern {self.token_pattern!r} is not a valid regular expression: {exc}",
+                param="token_pattern",
             ) from None
         if compiled.groups > 1:
             raise ParameterError(
                 f"token_pattern {self.token_pattern!r} has {compiled.groups} capturing "
-                "groups; use at most one (the group is the token) or (?:...) groups"
+                "groups; use at most one (the group is the token) or (?:...) groups",
+                param="token_pattern",
             )
         for word in self.stop_words:
             if not isinstance(word, str):
-                raise ParameterError(f"stop_words must be strings, got {word!r}")
+                raise ParameterError(
+                    f"stop_words must be strings, got {word!r}", param="stop_words"
+                )
         ngram = self.ngram_range
         if (
             not isinstance(ngram, tuple)
@@ -207,41 +214,51 @@ class VectorizerConfig:
             or not 1 <= ngram[0] <= ngram[1]
         ):
             raise ParameterError(
-                f"ngram_range must be two integers 1 <= min_n <= max_n, got {ngram!r}"
+                f"ngram_range must be two integers 1 <= min_n <= max_n, got {ngram!r}",
+                param="ngram_range",
             )
         if ngram[1] > 64:
-            raise ParameterError(f"ngram_range {ngram!r}: max_n above 64 is not supported")
+            raise ParameterError(
+                f"ngram_range {ngram!r}: max_n above 64 is not supported", param="ngram_range"
+            )
         for name in ("min_df", "max_df"):
             value = getattr(self, name)
             if _is_int(value):
                 if value < 1:
                     raise ParameterError(
                         f"{name}={value!r}: a count of documents must be at least 1 "
-                        "(or give a proportion as a float in [0, 1])"
+                        "(or give a proportion as a float in [0, 1])",
+                        param=name,
                     )
             elif _is_float(value):
                 if not 0.0 <= value <= 1.0:
                     raise ParameterError(
                         f"{name}={value!r}: a proportion must be in [0, 1] "
-                        "(or give a count of documents as an integer)"
+                        "(or give a count of documents as an integer)",
+                        param=name,
                     )
             else:
                 raise ParameterError(
-                    f"{name} must be an integer (documents) or a float (proportion), got {value!r}"
+                    f"{name} must be an integer (documents) or a float (proportion), got {value!r}",
+                    param=name,
                 )
         if type(self.min_df) is type(self.max_df) and self.min_df > self.max_df:
             raise ParameterError(
                 f"min_df={self.min_df!r} is larger than max_df={self.max_df!r}: "
-                "no term could be kept"
+                "no term could be kept",
+                param="min_df",
             )
         if self.max_features is not None and not (
             _is_int(self.max_features) and self.max_features >= 1
         ):
             raise ParameterError(
-                f"max_features must be a positive integer or None, got {self.max_features!r}"
+                f"max_features must be a positive integer or None, got {self.max_features!r}",
+                param="max_features",
             )
         if self.norm not in _NORMS:
-            raise ParameterError(f"norm must be 'l2', 'l1' or None, got {self.norm!r}")
+            raise ParameterError(
+                f"norm must be 'l2', 'l1' or None, got {self.norm!r}", param="norm"
+            )
 
 
 def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ...]:
@@ -275,16 +292,19 @@ def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ..
         except FileNotFoundError:
             raise ParameterError(
                 f"stop-words file {str(path)!r} not found; give 'english', 'none' or a "
-                "file with one word per line"
+                "file with one word per line",
+                param="stop_words",
             ) from None
         except UnicodeDecodeError as exc:
             raise ParameterError(
                 f"stop-words file {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
-                f"{exc.start}); save it as UTF-8"
+                f"{exc.start}); save it as UTF-8",
+                param="stop_words",
             ) from None
         except OSError as exc:
             raise ParameterError(
-                f"cannot read stop-words file {str(path)!r}: {exc.strerror or exc}"
+                f"cannot read stop-words file {str(path)!r}: {exc.strerror or exc}",
+                param="stop_words",
             ) from None
         words = set()
         for line in text.splitlines():
@@ -295,7 +315,7 @@ def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ..
     words = set()
     for word in spec:
         if not isinstance(word, str):
-            raise ParameterError(f"stop words must be strings, got {word!r}")
+            raise ParameterError(f"stop words must be strings, got {word!r}", param="stop_words")
         words.add(word)
     return tuple(sorted(words))
 
@@ -365,40 +385,61 @@ class NMFConfig:
         """
         k = self.n_components
         if not _is_int(k) or k < 1:
-            raise ParameterError(f"n_components must be an integer >= 1, got {k!r}.")
+            raise ParameterError(
+                f"n_components must be an integer >= 1, got {k!r}.", param="n_components"
+            )
         if self.loss not in LOSSES:
-            raise ParameterError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.")
+            raise ParameterError(
+                f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.", param="loss"
+            )
         if self.solver not in SOLVERS:
             raise ParameterError(
-                f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}."
+                f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}.", param="solver"
             )
         if self.svd not in SVDS:
-            raise ParameterError(f"svd must be one of {', '.join(SVDS)}; got {self.svd!r}.")
+            raise ParameterError(
+                f"svd must be one of {', '.join(SVDS)}; got {self.svd!r}.", param="svd"
+            )
         if self.init not in INITS:
-            raise ParameterError(f"init must be one of {', '.join(INITS)}; got {self.init!r}.")
+            raise ParameterError(
+                f"init must be one of {', '.join(INITS)}; got {self.init!r}.", param="init"
+            )
         if not _is_int(self.max_iter) or self.max_iter < 1:
-            raise ParameterError(f"max_iter must be an integer >= 1, got {self.max_iter!r}.")
+            raise ParameterError(
+                f"max_iter must be an integer >= 1, got {self.max_iter!r}.", param="max_iter"
+            )
         if not _is_real(self.tol) or not math.isfinite(self.tol) or self.tol < 0:
-            raise ParameterError(f"tol must be a finite number >= 0, got {self.tol!r}.")
+            raise ParameterError(
+                f"tol must be a finite number >= 0, got {self.tol!r}.", param="tol"
+            )
         if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
-            raise ParameterError(f"seed must be an integer in [0, 2**32 - 1], got {self.seed!r}.")
+            raise ParameterError(
+                f"seed must be an integer in [0, 2**32 - 1], got {self.seed!r}.", param="seed"
+            )
         for name in ("alpha_W", "alpha_H"):
             value = getattr(self, name)
             if name == "alpha_H" and value == "same":
                 continue
             if not _is_real(value) or not math.isfinite(value) or value < 0:
                 extra = " or 'same'" if name == "alpha_H" else ""
-                raise ParameterError(f"{name} must be a finite number >= 0{extra}, got {value!r}.")
+                raise ParameterError(
+                    f"{name} must be a finite number >= 0{extra}, got {value!r}.", param=name
+                )
         if not _is_real(self.l1_ratio) or not 0 <= self.l1_ratio <= 1:
-            raise ParameterError(f"l1_ratio must be a number in [0, 1], got {self.l1_ratio!r}.")
+            raise ParameterError(
+                f"l1_ratio must be a number in [0, 1], got {self.l1_ratio!r}.", param="l1_ratio"
+            )
         if self.dtype not in DTYPES:
-            raise ParameterError(f"dtype must be one of {', '.join(DTYPES)}; got {self.dtype!r}.")
+            raise ParameterError(
+                f"dtype must be one of {', '.join(DTYPES)}; got {self.dtype!r}.", param="dtype"
+            )
         if shape is not None:
             n_samples, n_features = shape
             if k > min(n_samples, n_features):
                 raise ParameterError(
                     f"n_components={k} is larger than min(n_samples, n_features) = "
-                    f"min({n_samples}, {n_features}); use at most {min(n_samples, n_features)}."
+                    f"min({n_samples}, {n_features}); use at most {min(n_samples, n_features)}.",
+                    param="n_components",
                 )
 
     def penalties(self, n_samples: int, n_features: int) -> tuple[float, float, float, float]:

@@ -1,6 +1,7 @@
 """Writers for the tool's tables: topics (top terms) and document-topic weights.
 
-Machine formats only (CSV, JSON, JSONL); the readable terminal table is drawn by the CLI.
+Machine formats only (CSV, TSV, JSON, JSONL); the readable terminal table is drawn by the CLI.
+TSV is CSV with tabs. JSON text keeps non-ASCII characters as they are.
 Numbers are written with six significant digits so that the same model gives the same bytes.
 
 Topics, CSV (one row per topic and term, "long" form, easy to filter and pivot)::
@@ -26,33 +27,14 @@ weights and an empty (CSV) or null (JSON) dominant topic.
 from __future__ import annotations
 
 import json
-import os
+import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from topicnmf.errors import ParameterError
 
 if TYPE_CHECKING:  # NumPy is loaded by whoever passes arrays in, not by this module
     import numpy as np
-
-OUTPUT_FORMATS = ("table", "csv", "json", "jsonl")
-_EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
-
-def format_from_path(path: str | os.PathLike[str]) -> str | None:
-    """The output format implied by a file name's extension, or None if it implies none."""
-    return _EXTENSIONS.get(Path(path).suffix.lower())
-
-
-def require_format_from_path(path: str | os.PathLike[str], option: str) -> str:
-    fmt = format_from_path(path)
-    if fmt is None:
-        raise ParameterError(
-            f"{option} {str(path)!r}: cannot tell the format from the extension; "
-            "use a name ending in .csv, .json or .jsonl"
-        )
-    return fmt
 
 
 def num(x: float) -> float:
@@ -64,22 +46,35 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-_CSV_SPECIAL = frozenset(',"\r\n')
+_SPECIAL = {",": frozenset(',"\r\n'), "\t": frozenset('\t"\r\n')}
+DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
-def csv_line(fields: Sequence[Any]) -> str:
-    """One CSV record (RFC 4180 quoting, "\\n" line end).
+def csv_line(fields: Sequence[Any], delimiter: str = ",") -> str:
+    """One CSV (or, with a tab delimiter, TSV) record: RFC 4180 quoting, "\\n" line end.
 
     Written by hand because the csv module, told to end lines with "\\n", leaves a lone
-    carriage return in a field unquoted, which breaks every reader of the file.
+    carriage return in a field unquoted, which breaks every reader of the file. A TSV field
+    holding a tab, quote or line break is quoted the same way (as spreadsheets read it).
     """
+    special = _SPECIAL[delimiter]
     out = []
     for field in fields:
         text = str(field)
-        if _CSV_SPECIAL.intersection(text) or text != text.strip(" "):
+        if special.intersection(text) or text != text.strip(" "):
             text = '"' + text.replace('"', '""') + '"'
         out.append(text)
-    return ",".join(out) + "\n"
+    return delimiter.join(out) + "\n"
+
+
+def json_text(obj: Any, *, indent: int | None = None) -> str:
+    """JSON with non-ASCII text as is; a lone surrogate (from an undecodable file name)
+    becomes its ``\\udcXX`` escape, so the text is valid and reads back exactly."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # -- topics -------------------------------------------------------------------------------
@@ -101,31 +96,41 @@ def topic_records(model: Any, top: int) -> list[dict[str, Any]]:
 
 
 def write_topics(records: Sequence[dict[str, Any]], fh: IO[str], fmt: str) -> None:
-    """Write topic records to an open text file in ``csv``, ``json`` or ``jsonl``."""
-    if fmt == "csv":
-        fh.write(csv_line(["topic", "label", "share", "rank", "term", "weight"]))
+    """Write topic records to an open text file in ``csv``, ``tsv``, ``json`` or ``jsonl``."""
+    if fmt in DELIMITERS:
+        sep = DELIMITERS[fmt]
+        fh.write(csv_line(["topic", "label", "share", "rank", "term", "weight"], sep))
         for rec in records:
             for rank, term in enumerate(rec["terms"], start=1):
-                fh.write(
-                    csv_line(
-                        [
-                            rec["topic"],
-                            rec["label"],
-                            _fmt(rec["share"]),
-                            rank,
-                            term["term"],
-                            _fmt(term["weight"]),
-                        ]
-                    )
-                )
+                row = [rec["topic"], rec["label"], _fmt(rec["share"]), rank, term["term"],
+                       _fmt(term["weight"])]  # fmt: skip
+                fh.write(csv_line(row, sep))
     elif fmt == "json":
-        json.dump(list(records), fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
+        fh.write(json_text(list(records), indent=2) + "\n")
     elif fmt == "jsonl":
         for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            fh.write(json_text(rec) + "\n")
     else:
-        raise ParameterError(f"unknown output format {fmt!r}; use csv, json or jsonl")
+        raise ParameterError(f"unknown output format {fmt!r}; use csv, tsv, json or jsonl")
+
+
+def write_rows(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, fh: IO[str], data: Any
+) -> None:
+    """A generic table: CSV/TSV from ``header`` and ``rows``; JSON from ``data``; JSONL
+    from ``data`` when it is a list (one line per item), else one line."""
+    if fmt in DELIMITERS:
+        sep = DELIMITERS[fmt]
+        fh.write(csv_line(header, sep))
+        for row in rows:
+            fh.write(csv_line(row, sep))
+    elif fmt == "json":
+        fh.write(json_text(data, indent=2) + "\n")
+    elif fmt == "jsonl":
+        for item in data if isinstance(data, list) else [data]:
+            fh.write(json_text(item) + "\n")
+    else:
+        raise ParameterError(f"unknown output format {fmt!r}; use csv, tsv, json or jsonl")
 
 
 # -- document-topic weights ---------------------------------------------------------------
@@ -146,15 +151,16 @@ class DocTopicWriter:
     """
 
     def __init__(self, fh: IO[str], fmt: str, labels: Sequence[str], top_topics: int | None):
-        if fmt not in ("csv", "json", "jsonl"):
-            raise ParameterError(f"unknown output format {fmt!r}; use csv, json or jsonl")
+        if fmt not in ("csv", "tsv", "json", "jsonl"):
+            raise ParameterError(f"unknown output format {fmt!r}; use csv, tsv, json or jsonl")
         self.fh = fh
         self.fmt = fmt
         self.labels = list(labels)
         self.k = len(self.labels)
         self.top = min(top_topics, self.k) if top_topics else None
         self.rows = 0
-        self._csv = fmt == "csv"
+        self._csv = fmt in DELIMITERS
+        self._sep = DELIMITERS.get(fmt, ",")
         self._started = False
 
     def _start(self) -> None:
@@ -170,7 +176,7 @@ class DocTopicWriter:
             else:
                 header = ["id", *(f"topic_{t}" for t in range(self.k))]
                 header += ["dominant_topic", "dominant_label", "dominant_weight"]
-            fh.write(csv_line(header))
+            fh.write(csv_line(header, self._sep))
         elif self.fmt == "json":
             fh.write("[")
 
@@ -188,9 +194,9 @@ class DocTopicWriter:
             return
         for doc_id, row in zip(ids, W, strict=True):
             if self._csv:
-                self.fh.write(csv_line(self._csv_row(doc_id, row)))
+                self.fh.write(csv_line(self._csv_row(doc_id, row), self._sep))
             else:
-                text = json.dumps(self._record(doc_id, row), ensure_ascii=False)
+                text = json_text(self._record(doc_id, row))
                 if self.fmt == "json":
                     self.fh.write(("\n  " if self.rows == 0 else ",\n  ") + text)
                 else:
@@ -202,7 +208,8 @@ class DocTopicWriter:
         # row ("%.6g" is the same text as _fmt) instead of a Python call per number.
         if len(ids) != len(W):
             raise ValueError(f"{len(ids)} ids for {len(W)} rows of weights")
-        template = ",".join(["%.6g"] * self.k)
+        sep = self._sep
+        template = sep.join(["%.6g"] * self.k)
         has = (W > 0).any(axis=1)
         best = W.argmax(axis=1)
         lines = []
@@ -210,10 +217,10 @@ class DocTopicWriter:
             ids, W.tolist(), has.tolist(), best.tolist(), strict=True
         ):
             if present:
-                tail = f"{t},{csv_line([self.labels[t]])[:-1]},{_fmt(row[t])}"
+                tail = f"{t}{sep}{csv_line([self.labels[t]], sep)[:-1]}{sep}{_fmt(row[t])}"
             else:
-                tail = ",,0"
-            lines.append(f"{csv_line([doc_id])[:-1]},{template % tuple(row)},{tail}\n")
+                tail = f"{sep}{sep}0"
+            lines.append(f"{csv_line([doc_id], sep)[:-1]}{sep}{template % tuple(row)}{sep}{tail}\n")
         self.fh.write("".join(lines))
         self.rows += len(lines)
 

@@ -50,7 +50,7 @@ from topicnmf.quality import (
     Evaluation,
     dominance_counts,
     evaluate_topics,
-    reconstruction_error,
+    relative_error,
     top_indices,
     topic_npmi,
 )
@@ -250,7 +250,7 @@ class TopicModel:
             base,
             topics=topics,
             npmi=float(np.mean(npmi)),
-            reconstruction_error=self.stats.relative_error if self.stats else None,
+            relative_error=self.stats.relative_error if self.stats else None,
             n_documents=n_docs,
             n_undominated=None if counts is None else int(n_docs - counts.sum()),
         )
@@ -713,7 +713,7 @@ def fit(
     # computes them (same function, same topics), so the two always agree.
     W = transform(V, H, nmf_config, n_threads=n_jobs)
     share = _topic_share(W, H)
-    rel = reconstruction_error(V, W, H)
+    rel = relative_error(V, W, H)
     v_norm = math.sqrt(float(np.dot(V.data.astype(np.float64), V.data))) if V.nnz else 0.0
     stats = FitStats(
         n_documents=int(n_docs),
@@ -747,7 +747,7 @@ def fit(
     return FitOutput(model=model, W=W, doc_ids=recorder.ids, labels=recorder.labels)
 
 
-def normalise_rows(W: np.ndarray) -> np.ndarray:
+def normalize_rows(W: np.ndarray) -> np.ndarray:
     """Each row divided by its sum; rows that sum to zero stay zero."""
     sums = W.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -79,7 +79,7 @@ __all__ = [
     "npmi_pair_matrix",
     "topic_npmi",
     "topic_diversity",
-    "reconstruction_error",
+    "relative_error",
     "dominant_topics",
     "dominance_counts",
     "evaluate_topics",
@@ -114,7 +114,7 @@ RECOMMENDATION_RULE = (
     "runs, the k with the highest mean NPMI."
 )
 
-# Below this many matrix entries reconstruction_error forms V - WH densely (exact); above,
+# Below this many matrix entries relative_error forms V - WH densely (exact); above,
 # it uses the expansion ||V||^2 - 2<V, WH> + ||WH||^2, which never forms WH.
 _DENSE_RECONSTRUCTION_LIMIT = 1 << 22
 
@@ -163,7 +163,7 @@ class Evaluation:
         Mean of the topics' NPMI; None without a reference corpus.
     diversity : float
         Share of distinct terms among all topics' top terms.
-    reconstruction_error : float or None
+    relative_error : float or None
         ``||V - WH||_F / ||V||_F``; None unless both ``V`` and ``W`` are known.
     n_documents : int or None
         Documents in the reference corpus (rows of ``V`` or ``W``).
@@ -175,7 +175,7 @@ class Evaluation:
     topics: list[TopicQuality]
     npmi: float | None
     diversity: float
-    reconstruction_error: float | None
+    relative_error: float | None
     n_documents: int | None
     n_undominated: int | None
 
@@ -281,7 +281,7 @@ class SelectKRow:
         Mean NPMI of the reference model's top terms on the corpus itself.
     diversity : float
         Topic diversity of the reference model.
-    reconstruction_error : float
+    relative_error : float
         Relative reconstruction error of the reference model.
     stability : float or None
         Mean agreement of the subsample models with the reference model; None if runs = 0.
@@ -301,7 +301,7 @@ class SelectKRow:
     k: int
     npmi: float
     diversity: float
-    reconstruction_error: float
+    relative_error: float
     stability: float | None
     stability_std: float | None
     n_iter: int
@@ -552,7 +552,7 @@ def topic_diversity(top_indices: Any) -> float:
     return float(np.unique(top).size / top.size)
 
 
-def reconstruction_error(V: Any, W: Any, H: Any) -> float:
+def relative_error(V: Any, W: Any, H: Any) -> float:
     """Relative reconstruction error ``||V - W H||_F / ||V||_F``.
 
     Parameters
@@ -713,7 +713,7 @@ def evaluate_topics(
         n_docs = int(W.shape[0])
     elif V is not None:
         n_docs = int(V.shape[0])
-    error = reconstruction_error(V, W, H) if (V is not None and W is not None) else None
+    error = relative_error(V, W, H) if (V is not None and W is not None) else None
     topics = [
         TopicQuality(
             topic=t,
@@ -729,7 +729,7 @@ def evaluate_topics(
         topics=topics,
         npmi=None if npmi_topics is None else float(np.mean(npmi_topics)),
         diversity=topic_diversity(top),
-        reconstruction_error=error,
+        relative_error=error,
         n_documents=n_docs,
         n_undominated=n_none,
     )
@@ -1083,7 +1083,7 @@ def _fit_task(
     if run == 0:
         out["npmi"] = float(np.mean(topic_npmi(top, V)))
         out["diversity"] = topic_diversity(top)
-        out["reconstruction_error"] = reconstruction_error(V, result.W, result.H)
+        out["relative_error"] = relative_error(V, result.W, result.H)
     return out
 
 
@@ -1232,7 +1232,7 @@ def select_k(
                 k=k,
                 npmi=ref["npmi"],
                 diversity=ref["diversity"],
-                reconstruction_error=ref["reconstruction_error"],
+                relative_error=ref["relative_error"],
                 stability=float(np.mean(agreements)) if agreements else None,
                 stability_std=float(np.std(agreements)) if agreements else None,
                 n_iter=ref["n_iter"],

@@ -1,0 +1,21 @@
+"""The ``topicnmf`` command line: parse options, call the library, format, map errors.
+
+This package is the only part of topicnmf that imports click or rich. ``core`` holds the
+command group, a run's state and the mapping of errors and signals to exit codes;
+``options`` the options shared by several commands and the settings built from them;
+``output`` formats, output files and tables; ``text`` makes text from files safe for a
+terminal. Each command lives in a module of its own.
+"""
+
+from __future__ import annotations
+
+from topicnmf.cli.assign import assign
+from topicnmf.cli.core import cli, main
+from topicnmf.cli.fit import fit
+from topicnmf.cli.quality import compare, evaluate, select_k
+from topicnmf.cli.topics import info, topics
+
+for _command in (fit, topics, assign, info, evaluate, select_k, compare):
+    cli.add_command(_command)
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,148 @@
+"""``topicnmf assign``: the topic weights of documents under a fitted model."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import Any
+
+import click
+
+from topicnmf.cli.core import log, set_quiet
+from topicnmf.cli.options import (
+    corpus_options,
+    jobs_option,
+    load_corpus,
+    model_option,
+    model_path,
+    output_options,
+    pop_corpus_options,
+    quiet_option,
+)
+from topicnmf.cli.output import OutputPlan, Reporter, open_text, print_table
+from topicnmf.cli.topics import load_model
+
+
+@click.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@model_option
+@corpus_options
+@output_options
+@click.option(
+    "--raw", is_flag=True, help="Write W itself instead of weights normalized to sum to 1."
+)
+@click.option(
+    "--top-topics", type=click.IntRange(min=1), help="Only the N strongest topics per document."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=10_000_000),
+    default=4096,
+    show_default=True,
+    help="Documents transformed at a time (bounds memory).",
+)
+@jobs_option
+@quiet_option
+def assign(
+    corpus: tuple[str, ...],
+    model: str | None,
+    fmt: str | None,
+    output: str | None,
+    raw: bool,
+    top_topics: int | None,
+    batch_size: int,
+    jobs: int | None,
+    quiet: bool,
+    **kw: Any,
+) -> None:
+    """Give the topic weights of each document under a fitted model.
+
+    Documents are vectorized with the model's own vocabulary, idf and settings; unknown
+    words are ignored. Each row has the document id, one weight per topic (summing to 1
+    unless --raw), and the dominant topic. A document with no known word gets zero weights
+    and no dominant topic (counted on stderr; not an error).
+
+    \b
+    Examples:
+      topicnmf assign newdocs/ > weights.csv
+      topicnmf assign -m news.npz more.csv --id-column id --format json
+      topicnmf assign 20newsgroups:test --data-home ~/data -o test.csv
+      cat notes.txt | topicnmf assign - --top-topics 3
+    """
+    from topicnmf.export import DocTopicWriter
+
+    set_quiet(quiet)
+    report = Reporter(quiet)
+    corpus_kw = pop_corpus_options(kw)
+    plan = OutputPlan()
+    out = plan.data("-o", output, fmt)
+    path = model_path(model)
+    plan.input("-m", path)
+    if not os.path.isfile(path):
+        load_model(path)  # says what is wrong (missing, a folder, a pipe...) and stops
+    documents = load_corpus(corpus, corpus_kw)
+    plan.corpus(documents, corpus)
+    m = load_model(path)
+    from topicnmf.model import normalize_rows
+
+    labels = m.topic_labels()
+    t0 = time.perf_counter()
+    n_docs = n_empty = 0
+    table_rows: list[list[str]] = []
+    table = out.format == "table"
+    with (
+        documents,
+        report.progress("Assigning documents") as update,
+        open_text(out) if not table else contextlib.nullcontext() as fh,
+    ):
+        writer = None if table else DocTopicWriter(fh, out.format, labels, top_topics)
+        for batch in documents.iter_batches(batch_size):
+            ids = [d.id for d in batch]
+            W = m.transform([d.text for d in batch], n_threads=jobs)
+            empty = ~(W > 0).any(axis=1)
+            n_empty += int(empty.sum())
+            weights = W if raw else normalize_rows(W)
+            n_docs += len(ids)
+            if writer is not None:
+                writer.write(ids, weights)
+            else:
+                table_rows.extend(_table_rows(ids, weights, labels, top_topics or 3))
+            update(description=f"Assigning documents ({n_docs:,})")
+        if writer is not None:
+            writer.close()
+    if table:
+        print_table(
+            [("id", "left"), ("dominant topic", "left"), ("weight", "right"),
+             ("top topics", "left")],
+            table_rows,
+        )  # fmt: skip
+    if n_empty:
+        log.warning(
+            f"{n_empty:,} of {n_docs:,} documents have no word of the model's vocabulary; "
+            "their weights are zero and they have no dominant topic"
+        )
+    report.info(
+        f"Assigned {n_docs:,} documents to {m.n_topics} topics in {time.perf_counter() - t0:.2f} s"
+    )
+
+
+def _table_rows(ids: list[str], W: Any, labels: list[str], top: int) -> list[list[str]]:
+    import numpy as np
+
+    rows = []
+    for doc_id, row in zip(ids, W, strict=True):
+        if not (row > 0).any():
+            rows.append([doc_id, "-", "0", ""])
+            continue
+        order = [int(t) for t in np.argsort(-row, kind="stable")[:top] if row[t] > 0]
+        t = order[0]
+        rows.append(
+            [
+                doc_id,
+                f"{t} {labels[t]}",
+                f"{row[t]:.3f}",
+                ", ".join(f"{u} ({row[u]:.2f})" for u in order),
+            ]
+        )
+    return rows

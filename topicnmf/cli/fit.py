@@ -1,0 +1,247 @@
+"""``topicnmf fit``: learn topics from a corpus, write the model, show the topic table."""
+
+from __future__ import annotations
+
+import os
+from typing import IO, Any
+
+import click
+
+from topicnmf.cli.core import log, set_quiet
+from topicnmf.cli.options import (
+    corpus_options,
+    jobs_option,
+    load_corpus,
+    model_path,
+    nmf_config,
+    nmf_options,
+    pop_corpus_options,
+    quiet_option,
+    vectorizer_config,
+    vectorizer_options,
+)
+from topicnmf.cli.output import (
+    EXTENSIONS,
+    OutputPlan,
+    Reporter,
+    open_text,
+    print_table,
+    split_extension,
+)
+
+
+def render_topics(records: list[dict[str, Any]], fmt: str, fh: IO[str] | None) -> None:
+    """The topic table: readable on a terminal, else in a machine format."""
+    from topicnmf.export import write_topics
+
+    if fmt == "table":
+        rows = [
+            [str(r["topic"]), f"{100 * r['share']:.1f}%", ", ".join(t["term"] for t in r["terms"])]
+            for r in records
+        ]
+        print_table([("topic", "right"), ("share", "right"), ("top terms", "left")], rows)
+    else:
+        assert fh is not None
+        write_topics(records, fh, fmt)
+
+
+def check_model_path(option: str, path: str) -> None:
+    """A model path that names a table format is a mistake for -o (usage error with a hint)."""
+    ext, _ = split_extension(path)
+    if ext in EXTENSIONS:
+        raise click.UsageError(
+            f"{option} {path!r} names the model file, which is an .npz; the topic table "
+            f"goes to -o {path}"
+        )
+
+
+def check_table_path(option: str, path: str | None) -> None:
+    if path and split_extension(path)[0] == ".npz":
+        raise click.UsageError(
+            f"{option} {path!r} is a table output; to choose where the model goes, use -m {path}"
+        )
+
+
+@click.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option(
+    "-k",
+    "--topics",
+    "k",
+    type=click.IntRange(min=1, max=100_000),
+    default=10,
+    show_default=True,
+    help="Number of topics.",
+)
+@click.option(
+    "-m",
+    "--model",
+    type=click.Path(),
+    help="Model file to write [default: $TOPICNMF_MODEL or model.npz].",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(allow_dash=True),
+    help="Write the topic table here instead of stdout (.csv, .tsv, .json, .jsonl, "
+    "optionally .gz).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json", "jsonl"]),
+    help="Format of the topic table [default: table on a terminal, else from -o's extension, "
+    "else csv].",
+)
+@corpus_options
+@vectorizer_options
+@nmf_options
+@click.option(
+    "--topics-out",
+    type=click.Path(allow_dash=True),
+    help="Also write the topic table (at least 10 terms a topic) here.",
+)
+@click.option(
+    "--doc-topics-out",
+    type=click.Path(allow_dash=True),
+    help="Also write the training documents' topic weights here.",
+)
+@click.option(
+    "--save-doc-topics",
+    is_flag=True,
+    help="Store the training documents' ids and weights (W) in the model.",
+)
+@click.option(
+    "-n",
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Terms per topic in the topic table.",
+)
+@jobs_option
+@quiet_option
+def fit(
+    corpus: tuple[str, ...],
+    k: int,
+    model: str | None,
+    output: str | None,
+    fmt: str | None,
+    topics_out: str | None,
+    doc_topics_out: str | None,
+    save_doc_topics: bool,
+    top: int,
+    jobs: int | None,
+    quiet: bool,
+    **kw: Any,
+) -> None:
+    """Learn topics from a corpus and write the model.
+
+    CORPUS is a directory of text files, a .txt (one document per line), .csv/.tsv or
+    .jsonl file (optionally .gz), '-' for standard input, or 20newsgroups[:train|test|all].
+    The model goes to model.npz unless -m says otherwise; the topic table goes to stdout
+    (or -o FILE) and a summary to stderr.
+
+    \b
+    Examples:
+      topicnmf fit docs/ -k 8
+      topicnmf fit articles.csv -k 4 --id-column id -m articles.npz
+      topicnmf fit 20newsgroups:train -k 20 --data-home ~/data
+      topicnmf fit docs/ -k 8 -o topics.json --doc-topics-out weights.csv
+    """
+    from topicnmf.export import DocTopicWriter, topic_records
+
+    set_quiet(quiet)
+    report = Reporter(quiet)
+    path = model_path(model)
+    check_model_path("-m" if model else "the model path", path)
+    check_table_path("-o", output)
+    check_table_path("--topics-out", topics_out)
+    check_table_path("--doc-topics-out", doc_topics_out)
+    corpus_kw = pop_corpus_options(kw)
+    vec_config = vectorizer_config(kw)
+    config = nmf_config(k, kw)
+    # every output is settled before the work starts: a typo in a path must not cost a fit
+    plan = OutputPlan()
+    model_out = plan.file("-m", path)
+    table_out = plan.data("-o", output, fmt)
+    topics_file = (
+        plan.data("--topics-out", topics_out, None, table_ok=False) if topics_out else None
+    )
+    doc_file = (
+        plan.data("--doc-topics-out", doc_topics_out, None, table_ok=False)
+        if doc_topics_out
+        else None
+    )
+    if kw_stop_file(kw):
+        plan.input("--stop-words", kw["stop_words"])
+    documents = load_corpus(corpus, corpus_kw)
+    plan.corpus(documents, corpus)
+
+    from topicnmf.model import fit as fit_model
+    from topicnmf.model import normalize_rows
+
+    # one progress line: reading, then fitting (a bar per stage would show both at once)
+    with documents, report.progress("Reading documents") as update:
+
+        def on_document(n: int) -> None:
+            update(description=f"Reading documents ({n:,})")
+
+        def on_vectorized(n_docs: int, n_terms: int, nnz: int) -> None:
+            update(description=f"Fitting {k} topics to {n_docs:,} documents", force=True)
+
+        def on_iteration(i: int, loss: float) -> None:
+            update(description=f"Fitting {k} topics: iteration {i}, loss {loss:.6g}")
+
+        out = fit_model(
+            documents,
+            vec_config,
+            config,
+            n_jobs=jobs,
+            save_doc_topics=save_doc_topics,
+            on_document=on_document if report.interactive else None,
+            on_iteration=on_iteration if report.interactive else None,
+            on_vectorized=on_vectorized if report.interactive else None,
+        )
+    fitted = out.model
+    stats = fitted.stats
+    assert stats is not None
+    skipped = documents.stats.skipped_binary
+    if not stats.converged:
+        log.warning(
+            f"NMF stopped at --max-iter {config.max_iter} before the loss settled "
+            f"(--tol {config.tol:g}); the topics are usable, or raise --max-iter"
+        )
+    fitted.save(model_out.target)
+    if topics_file is not None:
+        with open_text(topics_file) as fh:
+            render_topics(topic_records(fitted, max(top, 10)), topics_file.format, fh)
+    if doc_file is not None:
+        with open_text(doc_file) as fh:
+            writer = DocTopicWriter(fh, doc_file.format, fitted.topic_labels(), None)
+            writer.write(out.doc_ids, normalize_rows(out.W))
+            writer.close()
+    report.info(
+        f"Read {stats.n_documents:,} documents"
+        + (f" ({skipped:,} binary files skipped)" if skipped else "")
+        + f"; vocabulary {stats.n_terms:,} terms, {stats.n_nonzero:,} non-zeros "
+        f"({stats.seconds_read_vectorize:.2f} s)"
+    )
+    report.info(
+        f"NMF k={k} ({config.loss}, {config.solver}, init {config.init}): "
+        f"{stats.n_iter} iterations, loss {stats.loss:.6g}, relative error "
+        f"{stats.relative_error:.4f} ({stats.seconds_nmf:.2f} s)"
+    )
+    written = [path] + [p for p in (output, topics_out, doc_topics_out) if p and p != "-"]
+    report.info("Wrote " + ", ".join(written))
+    records = topic_records(fitted, top)
+    if table_out.format == "table":
+        render_topics(records, "table", None)
+    else:
+        with open_text(table_out) as fh:
+            render_topics(records, table_out.format, fh)
+
+
+def kw_stop_file(kw: dict[str, Any]) -> bool:
+    spec = str(kw.get("stop_words") or "")
+    return spec.lower() not in ("english", "none", "") and os.path.exists(spec)

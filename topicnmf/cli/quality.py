@@ -1,0 +1,364 @@
+"""``topicnmf evaluate``, ``select-k`` and ``compare``: how good and how stable topics are."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from topicnmf.cli.core import set_quiet
+from topicnmf.cli.options import (
+    corpus_options,
+    jobs_option,
+    load_corpus,
+    model_option,
+    nmf_config,
+    nmf_options,
+    output_options,
+    pop_corpus_options,
+    quiet_option,
+    vectorizer_config,
+    vectorizer_options,
+)
+from topicnmf.cli.output import OutputPlan, Reporter, open_text, print_table
+from topicnmf.cli.text import terminal_safe
+from topicnmf.cli.topics import load_model, pick_model
+
+
+def _fmt_num(x: float | None, digits: int = 4) -> str:
+    return "" if x is None else f"{x:.{digits}f}"
+
+
+# ---------------------------------------------------------------------------------- evaluate
+
+
+@click.command()
+@click.argument("args", nargs=-1, metavar="[MODEL] [CORPUS]...", type=click.Path(allow_dash=True))
+@model_option
+@click.option(
+    "-n",
+    "--top",
+    type=click.IntRange(min=2, max=1000),
+    default=10,
+    show_default=True,
+    help="Top terms per topic for coherence and diversity.",
+)
+@corpus_options
+@output_options
+@jobs_option
+@quiet_option
+def evaluate(
+    args: tuple[str, ...],
+    model: str | None,
+    top: int,
+    fmt: str | None,
+    output: str | None,
+    jobs: int | None,
+    quiet: bool,
+    **kw: Any,
+) -> None:
+    """Measure topic quality: coherence, diversity, fit and dominance.
+
+    Scores each topic and the model: NPMI coherence of the top N terms (by document
+    co-occurrence), topic diversity (distinct terms among all topics' top N terms, over
+    k*N), the relative reconstruction error ||V-WH||/||V||, and how many documents each
+    topic dominates. Without CORPUS the training corpus is used (its co-occurrences are
+    stored in the model); with CORPUS (e.g. a held-out split) that corpus is, tokenized
+    with the model's own vectorizer settings. The first argument is the model if it ends in
+    .npz (default: model.npz or $TOPICNMF_MODEL).
+
+    NPMI of a pair of terms, over the D documents of the reference corpus:
+    log(P(a,b) / (P(a) P(b))) / -log P(a,b), with P(a) = D(a)/D the share of documents
+    containing a and P(a,b) = D(a,b)/D the share containing both. A pair that never
+    co-occurs scores -1; a pair in every document scores 1. A topic's score is the mean over
+    its N(N-1)/2 pairs; the model's, the mean over topics. Range -1..1, higher is better.
+
+    \b
+    Examples:
+      topicnmf evaluate                                  # model.npz, training corpus
+      topicnmf evaluate ng.npz 20newsgroups:test --data-home ~/data
+      topicnmf evaluate -m news.npz held_out.csv --format json
+    """
+    set_quiet(quiet)
+    sources = list(args)
+    positional = None
+    if model is None and sources and sources[0].lower().endswith(".npz"):
+        positional = sources.pop(0)
+    path = pick_model(positional, model)
+    corpus_kw = pop_corpus_options(kw)
+    plan = OutputPlan()
+    out = plan.data("-o", output, fmt)
+    plan.input("MODEL", path)
+    m = load_model(path)
+    if sources:
+        documents = load_corpus(tuple(sources), corpus_kw)
+        plan.corpus(documents, sources)
+        with documents:
+            V = m.vectorizer.transform(d.text for d in documents)
+        evaluation = m.evaluate(V, top_n=top, n_threads=jobs)
+        where = f"{V.shape[0]:,} documents of {', '.join(sources)}"
+    else:
+        evaluation = m.evaluate(None, top_n=top)
+        where = "the training corpus"
+    labels = m.topic_labels()
+    data = evaluation.to_dict()
+    for rec, label in zip(data["topics"], labels, strict=True):
+        rec["label"] = label
+    data["reference"] = "training" if not sources else sources
+    summary = (
+        f"mean NPMI {_fmt_num(evaluation.npmi)} on {where}; diversity "
+        f"{evaluation.diversity:.3f}; relative reconstruction error "
+        f"{_fmt_num(evaluation.relative_error)}"
+    )
+    if evaluation.n_undominated:
+        summary += f"; {evaluation.n_undominated:,} documents with no topic"
+    if out.format == "table":
+        print_table(
+            [("topic", "right"), ("NPMI", "right"), ("docs", "right"), ("top terms", "left")],
+            [
+                [str(t.topic), _fmt_num(t.npmi), "" if t.n_dominant is None else str(t.n_dominant),
+                 ", ".join((t.top_terms or ())[:8])]
+                for t in evaluation.topics
+            ],
+        )  # fmt: skip
+        click.echo(summary)
+        return
+    from topicnmf.export import write_rows
+
+    header = ["topic", "label", "npmi", "n_dominant", "top_terms"]
+    rows: list[list[Any]] = [
+        [t.topic, labels[t.topic], _fmt_num(t.npmi), "" if t.n_dominant is None else t.n_dominant,
+         " ".join(t.top_terms or ())]
+        for t in evaluation.topics
+    ]  # fmt: skip
+    overall = ["all", "", _fmt_num(evaluation.npmi),
+               "" if evaluation.n_documents is None else evaluation.n_documents, ""]  # fmt: skip
+    with open_text(out) as fh:
+        write_rows(header, [*rows, overall], out.format, fh,
+                   data["topics"] if out.format == "jsonl" else data)  # fmt: skip
+    Reporter(quiet).info(summary)
+
+
+# ---------------------------------------------------------------------------------- select-k
+
+
+def _parse_k(ctx: Any, param: Any, value: str) -> list[int]:
+    from topicnmf.errors import ParameterError
+    from topicnmf.quality import parse_k_spec
+
+    try:
+        return parse_k_spec(value)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@click.command("select-k")
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option(
+    "--k",
+    "ks",
+    required=True,
+    callback=_parse_k,
+    metavar="START:STOP[:STEP]|K,K,...",
+    help="Candidate numbers of topics: a range (5:50:5, STOP included) or a list.",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(min=0, max=1000),
+    default=5,
+    show_default=True,
+    help="Subsample models per k for stability (0: no stability).",
+)
+@click.option(
+    "--sample",
+    "sample_fraction",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.8,
+    show_default=True,
+    help="Share of documents in each subsample.",
+)
+@click.option(
+    "-n",
+    "--top",
+    type=click.IntRange(min=2, max=1000),
+    default=10,
+    show_default=True,
+    help="Top terms per topic for coherence, diversity and stability.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0, max=1),
+    default=0.02,
+    show_default=True,
+    help="Stability within this of the best counts as equally stable.",
+)
+@corpus_options
+@vectorizer_options
+@nmf_options
+@output_options
+@jobs_option
+@quiet_option
+def select_k(
+    corpus: tuple[str, ...],
+    ks: list[int],
+    runs: int,
+    sample_fraction: float,
+    top: int,
+    tolerance: float,
+    fmt: str | None,
+    output: str | None,
+    jobs: int | None,
+    quiet: bool,
+    **kw: Any,
+) -> None:
+    """Compare numbers of topics and recommend one.
+
+    Vectorizes the corpus once, fits a model for each k, and reports mean NPMI coherence
+    (on the corpus itself), topic diversity, relative reconstruction error and stability:
+    the agreement of the top terms of models fitted on random subsamples with the model
+    fitted on all documents, topics matched by the Hungarian algorithm (Greene,
+    O'Callaghan & Cunningham, 2014). The recommended k is, among the k whose stability is
+    within --tolerance of the best, the one with the highest NPMI (ties: the smaller k).
+    --jobs runs fits in parallel processes; the results do not depend on it.
+
+    \b
+    Examples:
+      topicnmf select-k docs/ --k 5:30:5
+      topicnmf select-k 20newsgroups:train --data-home ~/data --k 10:30:5 --jobs 2
+      topicnmf select-k articles.csv --k 3,4,5,6 --runs 10 -o choice.json
+    """
+    from topicnmf.quality import select_k as run_select_k
+    from topicnmf.vectorize import Vectorizer
+
+    set_quiet(quiet)
+    report = Reporter(quiet)
+    corpus_kw = pop_corpus_options(kw)
+    vec_config = vectorizer_config(kw)
+    config = nmf_config(ks[0], kw)
+    plan = OutputPlan()
+    out = plan.data("-o", output, fmt)
+    documents = load_corpus(corpus, corpus_kw)
+    plan.corpus(documents, corpus)
+    t0 = time.perf_counter()
+    vectorizer = Vectorizer(vec_config, n_jobs=jobs)
+    with documents, report.progress("Reading documents"):
+        V = vectorizer.fit_transform(d.text for d in documents)
+    too_big = [k for k in ks if k > min(V.shape)]
+    if too_big:
+        from topicnmf.errors import ParameterError
+
+        raise ParameterError(
+            f"k={too_big[0]} is more than the corpus allows ({V.shape[0]} documents, "
+            f"{V.shape[1]} terms); choose k <= {min(V.shape)}",
+            param="n_components",
+        )
+    report.info(f"Read {V.shape[0]:,} documents; vocabulary {V.shape[1]:,} terms")
+    total = len(ks) * (runs + 1)
+    with report.progress(f"Fitting {total} models", total=total) as update:
+
+        def on_progress(p: Any) -> None:
+            update(completed=p.done, description=f"Fitting models (k={p.k}, run {p.run})")
+
+        result = run_select_k(
+            V, ks, nmf_config=config, vocabulary=vectorizer.vocabulary, top_n=top, runs=runs,
+            sample_fraction=sample_fraction, seed=config.seed, tolerance=tolerance,
+            jobs=jobs or 1, callback=on_progress,
+        )  # fmt: skip
+    header = ["k", "npmi", "diversity", "relative_error", "stability", "stability_std",
+              "recommended"]  # fmt: skip
+    rows = [
+        [r.k, _fmt_num(r.npmi), _fmt_num(r.diversity), _fmt_num(r.relative_error),
+         _fmt_num(r.stability), _fmt_num(r.stability_std), r.k == result.recommended_k]
+        for r in result.rows
+    ]  # fmt: skip
+    if out.format == "table":
+        print_table(
+            [("k", "right"), ("NPMI", "right"), ("diversity", "right"), ("rel. error", "right"),
+             ("stability", "right"), ("", "left")],
+            [[str(r[0]), r[1], r[2], r[3], f"{r[4]} ± {r[5]}" if r[4] else "-",
+              "← recommended" if r[6] else ""] for r in rows],
+        )  # fmt: skip
+    else:
+        from topicnmf.export import write_rows
+
+        data = result.to_dict()
+        with open_text(out) as fh:
+            write_rows(header, rows, out.format, fh,
+                       data["rows"] if out.format == "jsonl" else data)  # fmt: skip
+    report.info(f"Recommended k = {result.recommended_k}: {result.reason}")
+    report.info(f"{total} models in {time.perf_counter() - t0:.1f} s")
+
+
+# ---------------------------------------------------------------------------------- compare
+
+
+@click.command()
+@click.argument("model_a", metavar="A.npz")
+@click.argument("model_b", metavar="B.npz")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    help="Cosine similarity below which matched topics count as different.",
+)
+@output_options
+@quiet_option
+def compare(
+    model_a: str, model_b: str, threshold: float, fmt: str | None, output: str | None, quiet: bool
+) -> None:
+    """Match the topics of two models and show what each has that the other lacks.
+
+    Topics are compared by the cosine similarity of their term weights over the terms both
+    vocabularies share, and paired one-to-one by the Hungarian algorithm. Pairs at or above
+    --threshold are the same topic; the others are listed as found only in A or only in B.
+
+    \b
+    Examples:
+      topicnmf compare k10.npz k20.npz
+      topicnmf compare old.npz new.npz --threshold 0.5 --format json
+    """
+    from topicnmf.quality import compare_topics
+
+    set_quiet(quiet)
+    plan = OutputPlan()
+    out = plan.data("-o", output, fmt)
+    plan.input("A.npz", model_a)
+    plan.input("B.npz", model_b)
+    a, b = load_model(model_a), load_model(model_b)
+    result = compare_topics(a.H, a.vocabulary, b.H, b.vocabulary, threshold)
+    la, lb = a.topic_labels(), b.topic_labels()
+    matched = {p.topic_a for p in result.matches}
+    rows: list[list[Any]] = []
+    for p in result.pairs:
+        status = "matched" if p.topic_a in matched else "different"
+        rows.append(
+            [p.topic_a, la[p.topic_a], p.topic_b, lb[p.topic_b], f"{p.similarity:.4f}", status]
+        )
+    paired_a = {p.topic_a for p in result.pairs}
+    paired_b = {p.topic_b for p in result.pairs}
+    rows += [[t, la[t], "", "", "", "only_a"] for t in range(a.n_topics) if t not in paired_a]
+    rows += [["", "", t, lb[t], "", "only_b"] for t in range(b.n_topics) if t not in paired_b]
+    data = result.to_dict()
+    data.pop("similarity")
+    data["labels_a"], data["labels_b"] = la, lb
+    summary = (
+        f"{len(result.matches)} topics in both; only in A: "
+        f"{', '.join(map(str, result.only_a)) or 'none'}; only in B: "
+        f"{', '.join(map(str, result.only_b)) or 'none'} "
+        f"({result.n_shared_terms:,} shared terms, threshold {threshold:g})"
+    )
+    if out.format == "table":
+        print_table(
+            [("A", "left"), ("B", "left"), ("similarity", "right"), ("", "left")],
+            [[f"{r[0]} {r[1]}", f"{r[2]} {r[3]}".strip(), r[4], r[5]] for r in rows],
+        )
+        click.echo(terminal_safe(summary))
+        return
+    from topicnmf.export import write_rows
+
+    header = ["topic_a", "label_a", "topic_b", "label_b", "similarity", "status"]
+    with open_text(out) as fh:
+        write_rows(header, rows, out.format, fh, [dict(zip(header, r, strict=True)) for r in rows]
+                   if out.format == "jsonl" else data)  # fmt: skip

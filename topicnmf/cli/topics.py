@@ -1,0 +1,146 @@
+"""``topicnmf topics`` and ``topicnmf info``: what a model holds."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import click
+
+from topicnmf.cli.core import set_quiet
+from topicnmf.cli.fit import render_topics
+from topicnmf.cli.options import model_option, model_path, output_options, quiet_option
+from topicnmf.cli.output import OutputPlan, open_text, print_table
+
+
+def load_model(path: str) -> Any:
+    from topicnmf.model import TopicModel
+
+    return TopicModel.load(path)
+
+
+def pick_model(positional: str | None, option: str | None) -> str:
+    """The model named positionally or with -m (not both), else the default."""
+    if positional and option:
+        raise click.UsageError("name the model once: as the first argument or with -m")
+    return model_path(positional or option)
+
+
+@click.command()
+@click.argument("model_arg", metavar="[MODEL]", required=False)
+@model_option
+@click.option(
+    "-n",
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Terms per topic.",
+)
+@output_options
+@quiet_option
+def topics(
+    model_arg: str | None,
+    model: str | None,
+    top: int,
+    fmt: str | None,
+    output: str | None,
+    quiet: bool,
+) -> None:
+    """Show the top terms of each topic.
+
+    Topics are numbered from 0 and ordered by their share of the corpus, largest first.
+    Each has a label (its top three terms, joined by '_') and its share.
+
+    \b
+    Examples:
+      topicnmf topics                        # model.npz, table on a terminal
+      topicnmf topics news.npz --top 5 --format json
+      topicnmf topics -m news.npz -o topics.csv
+    """
+    from topicnmf.export import topic_records
+
+    set_quiet(quiet)
+    path = pick_model(model_arg, model)
+    plan = OutputPlan()
+    out = plan.data("-o", output, fmt)
+    plan.input("MODEL", path)
+    records = topic_records(load_model(path), top)
+    if out.format == "table":
+        render_topics(records, "table", None)
+        return
+    with open_text(out) as fh:
+        render_topics(records, out.format, fh)
+
+
+def model_info(m: Any, path: str) -> dict[str, Any]:
+    """Everything worth knowing about a model, as plain data (for table and JSON)."""
+    vec = m.vectorizer
+    cfg = dataclasses.asdict(vec.config)
+    stop = cfg.pop("stop_words", ())
+    cfg["stop_words"] = f"{len(stop)} words"
+    return {
+        "file": path,
+        "format_version": m.format_version,
+        "topics": m.n_topics,
+        "terms": len(m.vocabulary),
+        "labels": m.topic_labels(),
+        "topic_share": [round(float(s), 6) for s in m.topic_share],
+        "vectorizer": cfg,
+        "nmf": dataclasses.asdict(m.nmf_config),
+        "fit": dataclasses.asdict(m.stats) if m.stats else None,
+        "versions": m.versions,
+        "corpus_fingerprint": m.fingerprint,
+        "created": m.created,
+        "stored_doc_topics": None if m.doc_ids is None else len(m.doc_ids),
+    }
+
+
+@click.command()
+@click.argument("model_arg", metavar="[MODEL]", required=False)
+@model_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(allow_dash=True),
+    help="Write the description to this file (JSON) instead of stdout.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    help="Output format [default: table on a terminal, else json].",
+)
+@quiet_option
+def info(
+    model_arg: str | None, model: str | None, output: str | None, fmt: str | None, quiet: bool
+) -> None:
+    """Describe a model: sizes, settings, fit statistics, versions, corpus fingerprint.
+
+    \b
+    Examples:
+      topicnmf info
+      topicnmf info news.npz --format json
+    """
+    from topicnmf.export import json_text
+
+    set_quiet(quiet)
+    path = pick_model(model_arg, model)
+    plan = OutputPlan()
+    out = plan.data("-o", output, fmt, formats=("json",))
+    plan.input("MODEL", path)
+    data = model_info(load_model(path), path)
+    if out.format == "json":
+        with open_text(out) as fh:
+            fh.write(json_text(data, indent=2) + "\n")
+        return
+    rows = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                rows.append([f"{key}.{sub}", str(v)])
+        elif isinstance(value, list):
+            rows.append([key, ", ".join(str(v) for v in value)])
+        else:
+            rows.append([key, str(value)])
+    print_table([("field", "left"), ("value", "left")], rows)
