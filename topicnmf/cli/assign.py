@@ -82,6 +82,7 @@ def assign(
     if not os.path.isfile(path):
         load_model(path)  # says what is wrong (missing, a folder, a pipe...) and stops
     documents = load_corpus(corpus, corpus_kw)
+    report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
     m = load_model(path)
     from topicnmf.model import normalize_rows

@@ -176,6 +176,7 @@ def fit(
     if kw_stop_file(kw):
         plan.input("--stop-words", kw["stop_words"])
     documents = load_corpus(corpus, corpus_kw)
+    report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
 
     from topicnmf.model import fit as fit_model

@@ -289,6 +289,21 @@ class Reporter:
             else (interactive and not quiet)
         )
 
+    def reading_stdin(self, sources: Iterable[str]) -> None:
+        """When documents are typed on a terminal: say so, and draw no progress over them."""
+        if "-" not in sources:
+            return
+        stdin = sys.stdin
+        if stdin is None or not getattr(stdin, "isatty", lambda: False)():
+            return
+        self.interactive = False
+        if not self.quiet:
+            click.echo(
+                "Reading documents from the terminal, one per line; press Ctrl-D on an empty "
+                "line to end.",
+                err=True,
+            )
+
     def info(self, message: str) -> None:
         if not self.quiet:
             # data written so far goes out first, so a terminal shows the two in order

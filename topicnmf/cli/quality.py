@@ -294,8 +294,8 @@ def select_k(
 
 
 @click.command()
-@click.argument("model_a", metavar="A.npz")
-@click.argument("model_b", metavar="B.npz")
+@click.argument("model_a", metavar="A.npz", type=click.Path())
+@click.argument("model_b", metavar="B.npz", type=click.Path())
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),

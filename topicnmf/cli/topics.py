@@ -27,7 +27,7 @@ def pick_model(positional: str | None, option: str | None) -> str:
 
 
 @click.command()
-@click.argument("model_arg", metavar="[MODEL]", required=False)
+@click.argument("model_arg", metavar="[MODEL]", required=False, type=click.Path())
 @model_option
 @click.option(
     "-n",
@@ -97,7 +97,7 @@ def model_info(m: Any, path: str) -> dict[str, Any]:
 
 
 @click.command()
-@click.argument("model_arg", metavar="[MODEL]", required=False)
+@click.argument("model_arg", metavar="[MODEL]", required=False, type=click.Path())
 @model_option
 @click.option(
     "-o",
