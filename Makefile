@@ -2,38 +2,45 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# compat: a plain path entry, so setuptools prints no warning about editable installs
+EDITABLE := -e . --config-settings editable_mode=compat
+BASE   := $(VENV)/.installed-base
+TOOLS  := $(VENV)/.installed-test
 
 .PHONY: all install test lint format demo bench clean
 
 all: test lint
 
-$(STAMP): pyproject.toml
+$(BASE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	$(PIP) $(EDITABLE)
+	touch $(BASE)
 
-install: $(STAMP)
+$(TOOLS): $(BASE)
+	$(PIP) -e '.[test]' --config-settings editable_mode=compat
+	touch $(TOOLS)
 
-test: install
+install: $(BASE)
+
+test: $(TOOLS)
 	$(BIN)/topicnmf --help > /dev/null
 	$(BIN)/python -m pytest -q
 
-lint: install
+lint: $(TOOLS)
 	$(BIN)/ruff check topicnmf tests bench
 	$(BIN)/ruff format --check topicnmf tests bench
 
-format: install
+format: $(TOOLS)
 	$(BIN)/ruff format topicnmf tests bench
 	$(BIN)/ruff check --fix topicnmf tests bench
 
-demo: install
+demo: $(BASE)
 	$(BIN)/topicnmf fit sample_corpora/hobbies -k 4 -m demo-model.npz --format table
 	printf 'We planted tomatoes and basil in the raised bed\nThe telescope showed the rings of Saturn\n' \
 	  | $(BIN)/topicnmf assign -m demo-model.npz - --top-topics 2 --format table
 
-bench: install
+bench: $(TOOLS)
 	$(BIN)/python bench/run_all.py
 
 clean:

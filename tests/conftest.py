@@ -6,11 +6,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Tests never download: without the archive, 20 Newsgroups must fail, not fetch.
 os.environ["TOPICNMF_OFFLINE"] = "1"
 # ... and never write to the user's cache folder; the archive-cache tests turn it on in tmp_path
 os.environ["TOPICNMF_CACHE_DIR"] = "none"
+
+# Property tests are deterministic by default (the same examples on every run, nothing kept
+# between runs); HYPOTHESIS_PROFILE=explore searches anew each time.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_corpora"
