@@ -362,3 +362,4 @@ def compare(
     with open_text(out) as fh:
         write_rows(header, rows, out.format, fh, [dict(zip(header, r, strict=True)) for r in rows]
                    if out.format == "jsonl" else data)  # fmt: skip
+    Reporter(quiet).info(summary)
