@@ -11,7 +11,7 @@ The command line (``topicnmf``) is a thin layer over this library::
     print(model.top_terms(5))
     print(model.transform(["the telescope saw a comet"]))
 
-Names are imported on first use, so ``import topicnmf`` (and ``topicnmf --help``) stay quick.
+Names are imported on first use, so ``import topicnmf`` (and the command line's help) stay quick.
 """
 
 from __future__ import annotations

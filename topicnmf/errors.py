@@ -6,7 +6,7 @@ command-line option. What a caller needs in order to give advice travels in fiel
 
 * ``param``: the library parameter whose value is wrong or that would fix the problem
   (``"text_column"``, ``"encoding"``, ``"stop_words"``, ...). The command line turns it
-  into its option (``--text-column``) and says so.
+  into the option that sets it and says so.
 * ``path``: the file or folder concerned, when there is one.
 * ``value``: the offending value; ``choices``: the values that would be accepted
   (the columns a CSV file has, the known newsgroups, ...).

@@ -225,7 +225,7 @@ class DocTopicWriter:
         self.rows += len(lines)
 
     def _csv_row(self, doc_id: str, row: np.ndarray) -> list[Any]:
-        """A --top-topics row: the id, then topic, label and weight for each rank."""
+        """A row of the N strongest topics: the id, then topic, label and weight for each rank."""
         out: list[Any] = [doc_id]
         ranked = self._ranked(row)
         for r in range(self.top or 0):
