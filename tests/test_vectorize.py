@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -13,6 +14,7 @@ import tarfile
 import time
 import tracemalloc
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as SK_STOP_WORDS
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
+from topicnmf.regexcheck import exponential_backtracking
 from topicnmf.vectorize import (
     DEFAULT_TOKEN_PATTERN,
     ENGLISH_STOP_WORDS,
@@ -179,16 +182,167 @@ def test_resolve_stop_words(tmp_path: Path) -> None:
     assert resolve_stop_words(path) == ("bar", "foo", "çà")
 
 
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail (rather than hang) if the block takes longer than ``seconds``."""
+
+    def expired(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def bad_stop_word_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Stop-word files that must be refused, with a word of the expected message."""
+    fifo = tmp_path / "words.fifo"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.txt"
+    with big.open("wb") as fh:  # 11 MB of real words: only the size is wrong
+        fh.write(b"word\n" * (11 * 1024 * 1024 // 5))
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9\n".encode("latin-1"))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    return {
+        "missing": (tmp_path / "missing.txt", "not found"),
+        "a folder": (folder, "is a folder"),
+        "/dev/zero": (Path("/dev/zero"), "not a regular file"),
+        "a FIFO": (fifo, "not a regular file"),
+        "11 MB": (big, "more than the 10,485,760 allowed"),
+        "not UTF-8": (latin1, "not UTF-8"),
+    }
+
+
 def test_resolve_stop_words_errors(tmp_path: Path) -> None:
-    with pytest.raises(ParameterError, match="not found") as info:
-        resolve_stop_words(str(tmp_path / "missing.txt"))
+    for name, (path, needle) in bad_stop_word_files(tmp_path).items():
+        # a device or a FIFO fails at once: no endless read, no wait for a writer
+        with deadline(5), pytest.raises(ParameterError) as info:
+            resolve_stop_words(str(path))
+        assert needle in str(info.value), name
+        assert info.value.param == "stop_words", name
+        assert info.value.path == str(path), name
+        assert "\n" not in str(info.value)
+
+
+def test_stop_word_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeffthe\nof\n".encode())
+    assert resolve_stop_words(path) == ("of", "the")
+
+
+@pytest.mark.parametrize("name", ["/dev/zero", "a FIFO", "11 MB", "missing"])
+def test_cli_refuses_a_bad_stop_word_file_as_a_usage_error(
+    name: str, tmp_path: Path, theme_dir: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from topicnmf.cli import cli
+
+    path, needle = bad_stop_word_files(tmp_path)[name]
+    model = tmp_path / "m.npz"
+    with deadline(20):
+        result = CliRunner().invoke(
+            cli, ["fit", str(theme_dir), "-k", "2", "-m", str(model), "--stop-words", str(path)]
+        )
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    assert "--stop-words" in result.stderr and needle in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not model.exists()
+
+
+# ------------------------------------------------------------- token pattern safety
+
+EXPONENTIAL = [
+    r"(a+)+$",  # nested quantifiers
+    r"(a*)*$",  # a repeated part that can match nothing
+    r"(a|aa)+$",  # branches that begin alike
+    r"(?:(?:a|a)c)+",  # the same, inside a longer repeated part
+    r"(\w+\s?)+$",  # the classic
+    r"(x+x+)+y",  # repetitions that compete inside the repeated part
+    r"(?:-\w+\w+-)+",
+    r"(.*a){12}",
+    r"\w+(?:[._-]\w+)*@",  # '_' is both a separator and a word character
+    r"(?=(a+)+$)\w+",  # inside a lookahead too
+    r"(?i)(?:A\w+)+",
+]
+DELIMITED = [
+    DEFAULT_TOKEN_PATTERN,
+    r"\b\w+(?:[-']\w+)*\b",
+    r"(?u)\b\w\w+(?:'\w+)?\b",
+    r"(?:\d+\.)+\d+",
+    r"(?:ab|ac)+",  # the parser factors the common prefix out
+    r"(?>a+)+$",  # atomic
+    r"(?:a++)+",  # possessive
+    r"\w+(?:[.-]\w+)*@\w+(?:\.\w+)+",
+    r"(?x) (?:[A-Z]\.)+ | \w+(?:-\w+)* | \$?\d+(?:\.\d+)?%? | \.\.\.",
+    r"a*a*a*b",  # slow on long runs of a (polynomial), but not exponential
+    r"[^\W\d_]{2,}",
+    r"\S+",
+]
+
+
+@pytest.mark.parametrize("pattern", EXPONENTIAL)
+def test_patterns_that_can_backtrack_exponentially_are_refused(pattern: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        VectorizerConfig(token_pattern=pattern)
+    assert info.value.param == "token_pattern"
+    assert info.value.value == pattern
+    assert "exponential time" in str(info.value)
     assert "\n" not in str(info.value)
-    bad = tmp_path / "latin1.txt"
-    bad.write_bytes("caf\xe9\n".encode("latin-1"))
-    with pytest.raises(ParameterError, match="not UTF-8"):
-        resolve_stop_words(bad)
-    with pytest.raises(ParameterError):
-        resolve_stop_words(str(tmp_path))  # a directory
+
+
+@pytest.mark.parametrize("pattern", DELIMITED)
+def test_patterns_whose_repetitions_are_delimited_are_accepted(pattern: str) -> None:
+    assert VectorizerConfig(token_pattern=pattern).token_pattern == pattern
+
+
+def _patterns() -> st.SearchStrategy[str]:
+    atoms = st.sampled_from(["a", "b", "-", "[ab]", "[a-]", ".", r"\w", r"\s", "a?"])
+    quantifiers = st.sampled_from(["*", "+", "?", "{2}", "{1,3}", "*+", "+?"])
+    return st.recursive(
+        atoms,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=2, max_size=3).map("".join),
+            st.tuples(inner, inner).map(lambda t: f"(?:{t[0]}|{t[1]})"),
+            st.tuples(inner, quantifiers).map(lambda t: f"(?:{t[0]}){t[1]}"),
+        ),
+        max_leaves=8,
+    ).map(lambda p: f"(?:{p})+$")
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(_patterns())
+def test_accepted_patterns_do_not_backtrack_exponentially(pattern: str) -> None:
+    # Texts of 40 characters that end in a character the pattern cannot match: an
+    # exponential pattern takes about 2**40 steps on one of them, a polynomial one
+    # a few thousand.
+    if exponential_backtracking(pattern) is not None:
+        return
+    compiled = re.compile(pattern)
+    with deadline(2):
+        for unit in ("a", "ab", "a-", "aab", "a a", "ba", "a-b"):
+            text = (unit * 40)[:40] + "!"
+            compiled.findall(text)
+            compiled.fullmatch(text)
+
+
+def test_cli_refuses_an_exponential_pattern_before_reading(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from topicnmf.cli import cli
+
+    missing = tmp_path / "no-such-corpus"
+    result = CliRunner().invoke(cli, ["fit", str(missing), "--token-pattern", "(a+)+$"])
+    # a usage error about the option, not a complaint about the corpus it never read
+    assert result.exit_code == 2, result.stderr
+    assert "--token-pattern" in result.stderr and "exponential" in result.stderr
+    assert "no-such-corpus" not in result.stderr
 
 
 def _default_sigint() -> None:
