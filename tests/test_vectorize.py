@@ -316,7 +316,7 @@ def _patterns() -> st.SearchStrategy[str]:
     ).map(lambda p: f"(?:{p})+$")
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(_patterns())
 def test_accepted_patterns_do_not_backtrack_exponentially(pattern: str) -> None:
     # Texts of 40 characters that end in a character the pattern cannot match: an

@@ -196,33 +196,7 @@ class VectorizerConfig:
             value = getattr(self, name)
             if not _is_bool(value):
                 raise ParameterError(f"{name} must be True or False, got {value!r}", param=name)
-        if not isinstance(self.token_pattern, str):
-            raise ParameterError(
-                f"token_pattern must be a string, got {self.token_pattern!r}", param="token_pattern"
-            )
-        try:
-            compiled = re.compile(self.token_pattern)
-        except re.error as exc:
-            raise ParameterError(
-                f"token_pattern {self.token_pattern!r} is not a valid regular expression: {exc}",
-                param="token_pattern",
-            ) from None
-        if compiled.groups > 1:
-            raise ParameterError(
-                f"token_pattern {self.token_pattern!r} has {compiled.groups} capturing "
-                "groups; use at most one (the group is the token) or (?:...) groups",
-                param="token_pattern",
-                value=self.token_pattern,
-            )
-        if self.token_pattern != DEFAULT_TOKEN_PATTERN:
-            reason = exponential_backtracking(self.token_pattern)
-            if reason is not None:
-                raise ParameterError(
-                    f"token_pattern {self.token_pattern!r} can take exponential time on some "
-                    f"texts: {reason}; give each repetition a delimiter or make it possessive",
-                    param="token_pattern",
-                    value=self.token_pattern,
-                )
+        _check_token_pattern(self.token_pattern)
         for word in self.stop_words:
             if not isinstance(word, str):
                 raise ParameterError(
@@ -243,27 +217,8 @@ class VectorizerConfig:
             raise ParameterError(
                 f"ngram_range {ngram!r}: max_n above 64 is not supported", param="ngram_range"
             )
-        for name in ("min_df", "max_df"):
-            value = getattr(self, name)
-            if _is_int(value):
-                if value < 1:
-                    raise ParameterError(
-                        f"{name}={value!r}: a count of documents must be at least 1 "
-                        "(or give a proportion as a float in [0, 1])",
-                        param=name,
-                    )
-            elif _is_float(value):
-                if not 0.0 <= value <= 1.0:
-                    raise ParameterError(
-                        f"{name}={value!r}: a proportion must be in [0, 1] "
-                        "(or give a count of documents as an integer)",
-                        param=name,
-                    )
-            else:
-                raise ParameterError(
-                    f"{name} must be an integer (documents) or a float (proportion), got {value!r}",
-                    param=name,
-                )
+        _check_df("min_df", self.min_df)
+        _check_df("max_df", self.max_df)
         if type(self.min_df) is type(self.max_df) and self.min_df > self.max_df:
             raise ParameterError(
                 f"min_df={self.min_df!r} is larger than max_df={self.max_df!r}: "
@@ -281,6 +236,58 @@ class VectorizerConfig:
             raise ParameterError(
                 f"norm must be 'l2', 'l1' or None, got {self.norm!r}", param="norm"
             )
+
+
+def _check_token_pattern(pattern: object) -> None:
+    if not isinstance(pattern, str):
+        raise ParameterError(
+            f"token_pattern must be a string, got {pattern!r}", param="token_pattern"
+        )
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ParameterError(
+            f"token_pattern {pattern!r} is not a valid regular expression: {exc}",
+            param="token_pattern",
+            value=pattern,
+        ) from None
+    if compiled.groups > 1:
+        raise ParameterError(
+            f"token_pattern {pattern!r} has {compiled.groups} capturing groups; use at most "
+            "one (the group is the token) or (?:...) groups",
+            param="token_pattern",
+            value=pattern,
+        )
+    reason = None if pattern == DEFAULT_TOKEN_PATTERN else exponential_backtracking(pattern)
+    if reason is not None:
+        raise ParameterError(
+            f"token_pattern {pattern!r} can take exponential time on some texts: {reason}; "
+            "give each repetition a delimiter or make it possessive",
+            param="token_pattern",
+            value=pattern,
+        )
+
+
+def _check_df(name: str, value: object) -> None:
+    if _is_int(value):
+        if value < 1:  # type: ignore[operator]
+            raise ParameterError(
+                f"{name}={value!r}: a count of documents must be at least 1 "
+                "(or give a proportion as a float in [0, 1])",
+                param=name,
+            )
+    elif _is_float(value):
+        if not 0.0 <= value <= 1.0:  # type: ignore[operator]
+            raise ParameterError(
+                f"{name}={value!r}: a proportion must be in [0, 1] "
+                "(or give a count of documents as an integer)",
+                param=name,
+            )
+    else:
+        raise ParameterError(
+            f"{name} must be an integer (documents) or a float (proportion), got {value!r}",
+            param=name,
+        )
 
 
 def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ...]:
