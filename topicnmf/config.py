@@ -18,6 +18,8 @@ from numbers import Integral, Real
 from pathlib import Path
 
 from topicnmf.errors import ParameterError
+from topicnmf.fileio import read_small_file
+from topicnmf.regexcheck import exponential_backtracking
 
 __all__ = [
     "DEFAULT_TOKEN_PATTERN",
@@ -117,7 +119,17 @@ class VectorizerConfig:
     lowercase : bool
         Lowercase texts (``str.lower``) before tokenizing.
     token_pattern : str
-        Regular expression for a token; with one capturing group the group is the token.
+        Regular expression for a token (Python's ``re``); with one capturing group the group
+        is the token. A pattern whose matching time can grow exponentially with the length of
+        a text is refused: one where a repeated part (``*``, ``+``, ``{m,n}`` with n > 1) can
+        match the same text in more than one way, because it can match empty text
+        (``(a*)*``), holds alternatives that begin alike (``(a|ab)+``), holds repetitions
+        that compete for the same characters (``(\\w+\\w+)+``), or because successive
+        repetitions can divide a text differently (``(a+)+``, ``(\\w+\\s?)+``). Delimited
+        repetitions (``\\w+(?:-\\w+)*``), possessive quantifiers and atomic groups are
+        fine. The check (``topicnmf.regexcheck``) is structural and errs on the side of
+        refusing; a pattern it accepts can still be slow on very long runs of characters
+        (``a*a*b`` takes time quadratic in a run of ``a``), and such work can be interrupted.
     stop_words : tuple of str
         Tokens removed before n-grams are formed.  Stored explicitly (sorted, without
         duplicates) so that a saved model keeps its list whatever library is installed.
@@ -184,23 +196,7 @@ class VectorizerConfig:
             value = getattr(self, name)
             if not _is_bool(value):
                 raise ParameterError(f"{name} must be True or False, got {value!r}", param=name)
-        if not isinstance(self.token_pattern, str):
-            raise ParameterError(
-                f"token_pattern must be a string, got {self.token_pattern!r}", param="token_pattern"
-            )
-        try:
-            compiled = re.compile(self.token_pattern)
-        except re.error as exc:
-            raise ParameterError(
-                f"token_pattern {self.token_pattern!r} is not a valid regular expression: {exc}",
-                param="token_pattern",
-            ) from None
-        if compiled.groups > 1:
-            raise ParameterError(
-                f"token_pattern {self.token_pattern!r} has {compiled.groups} capturing "
-                "groups; use at most one (the group is the token) or (?:...) groups",
-                param="token_pattern",
-            )
+        _check_token_pattern(self.token_pattern)
         for word in self.stop_words:
             if not isinstance(word, str):
                 raise ParameterError(
@@ -221,27 +217,8 @@ class VectorizerConfig:
             raise ParameterError(
                 f"ngram_range {ngram!r}: max_n above 64 is not supported", param="ngram_range"
             )
-        for name in ("min_df", "max_df"):
-            value = getattr(self, name)
-            if _is_int(value):
-                if value < 1:
-                    raise ParameterError(
-                        f"{name}={value!r}: a count of documents must be at least 1 "
-                        "(or give a proportion as a float in [0, 1])",
-                        param=name,
-                    )
-            elif _is_float(value):
-                if not 0.0 <= value <= 1.0:
-                    raise ParameterError(
-                        f"{name}={value!r}: a proportion must be in [0, 1] "
-                        "(or give a count of documents as an integer)",
-                        param=name,
-                    )
-            else:
-                raise ParameterError(
-                    f"{name} must be an integer (documents) or a float (proportion), got {value!r}",
-                    param=name,
-                )
+        _check_df("min_df", self.min_df)
+        _check_df("max_df", self.max_df)
         if type(self.min_df) is type(self.max_df) and self.min_df > self.max_df:
             raise ParameterError(
                 f"min_df={self.min_df!r} is larger than max_df={self.max_df!r}: "
@@ -261,15 +238,68 @@ class VectorizerConfig:
             )
 
 
+def _check_token_pattern(pattern: object) -> None:
+    if not isinstance(pattern, str):
+        raise ParameterError(
+            f"token_pattern must be a string, got {pattern!r}", param="token_pattern"
+        )
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ParameterError(
+            f"token_pattern {pattern!r} is not a valid regular expression: {exc}",
+            param="token_pattern",
+            value=pattern,
+        ) from None
+    if compiled.groups > 1:
+        raise ParameterError(
+            f"token_pattern {pattern!r} has {compiled.groups} capturing groups; use at most "
+            "one (the group is the token) or (?:...) groups",
+            param="token_pattern",
+            value=pattern,
+        )
+    reason = None if pattern == DEFAULT_TOKEN_PATTERN else exponential_backtracking(pattern)
+    if reason is not None:
+        raise ParameterError(
+            f"token_pattern {pattern!r} can take exponential time on some texts: {reason}; "
+            "give each repetition a delimiter or make it possessive",
+            param="token_pattern",
+            value=pattern,
+        )
+
+
+def _check_df(name: str, value: object) -> None:
+    if _is_int(value):
+        if value < 1:  # type: ignore[operator]
+            raise ParameterError(
+                f"{name}={value!r}: a count of documents must be at least 1 "
+                "(or give a proportion as a float in [0, 1])",
+                param=name,
+            )
+    elif _is_float(value):
+        if not 0.0 <= value <= 1.0:  # type: ignore[operator]
+            raise ParameterError(
+                f"{name}={value!r}: a proportion must be in [0, 1] "
+                "(or give a count of documents as an integer)",
+                param=name,
+            )
+    else:
+        raise ParameterError(
+            f"{name} must be an integer (documents) or a float (proportion), got {value!r}",
+            param=name,
+        )
+
+
 def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ...]:
-    """Turn the ``--stop-words`` option into a sorted tuple of words.
+    """Turn a stop-word setting into a sorted tuple of words.
 
     Parameters
     ----------
     spec : str, Path, iterable of str or None
         ``"english"`` (scikit-learn's list, as stored in this module), ``"none"`` or
         None (no stop words), a path to a UTF-8 file with one word per line (blank lines
-        and lines starting with ``#`` are ignored), or the words themselves.
+        and lines starting with ``#`` are ignored; at most 10 MB, see
+        :func:`topicnmf.fileio.read_small_file`), or the words themselves.
 
     Returns
     -------
@@ -279,44 +309,41 @@ def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ..
     Raises
     ------
     ParameterError
-        When the file cannot be read.
+        With ``param="stop_words"`` and ``path``, when the file is missing, is not a
+        regular file (a folder, a device, a FIFO), is too large, cannot be read or is
+        not UTF-8 text.
     """
     if spec is None:
         return ()
     if isinstance(spec, str) and spec.strip().lower() in ("english", "none", ""):
         return ENGLISH_STOP_WORDS if spec.strip().lower() == "english" else ()
     if isinstance(spec, (str, Path)):
-        path = Path(spec)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ParameterError(
-                f"stop-words file {str(path)!r} not found; give 'english', 'none' or a "
-                "file with one word per line",
-                param="stop_words",
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise ParameterError(
-                f"stop-words file {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
-                f"{exc.start}); save it as UTF-8",
-                param="stop_words",
-            ) from None
-        except OSError as exc:
-            raise ParameterError(
-                f"cannot read stop-words file {str(path)!r}: {exc.strerror or exc}",
-                param="stop_words",
-            ) from None
-        words = set()
-        for line in text.splitlines():
-            word = line.strip()
-            if word and not word.startswith("#"):
-                words.add(word)
-        return tuple(sorted(words))
+        return _read_stop_words(Path(spec))
     words = set()
     for word in spec:
         if not isinstance(word, str):
             raise ParameterError(f"stop words must be strings, got {word!r}", param="stop_words")
         words.add(word)
+    return tuple(sorted(words))
+
+
+def _read_stop_words(path: Path) -> tuple[str, ...]:
+    data = read_small_file(path, what="stop-words file", param="stop_words", error=ParameterError)
+    try:
+        # utf-8-sig: a byte-order mark written by some editors must not join the first word
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            f"stop-words file {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
+            f"{exc.start}); save it as UTF-8",
+            param="stop_words",
+            path=path,
+        ) from None
+    words = set()
+    for line in text.splitlines():
+        word = line.strip()
+        if word and not word.startswith("#"):
+            words.add(word)
     return tuple(sorted(words))
 
 

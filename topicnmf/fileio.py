@@ -478,11 +478,13 @@ def read_small_file(
         raise error(
             f"cannot read {what} {shown}: {os_error_reason(exc)}", param=param, path=path
         ) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        # checked before fdopen, which refuses a folder with an IsADirectoryError
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise error(f"{what} {shown} is {kind}; give a text file", param=param, path=path)
     with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise error(f"{what} {shown} is {kind}; give a text file", param=param, path=path)
         if st.st_size > limit:
             raise error(
                 f"{what} {shown} is {st.st_size:,} bytes, more than the {limit:,} allowed",

@@ -147,7 +147,9 @@ class TopicNMFGroup(click.Group):
         except TopicNMFError as exc:
             if debug():
                 raise
-            error_line(str(exc))
+            from topicnmf.cli.options import with_advice
+
+            error_line(with_advice(exc))
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader (e.g. `head`) has gone: stop quietly. Point stdout at /dev/null so
