@@ -76,6 +76,8 @@ _ADVICE: dict[str, str] = {
     "min_df": "lower --min-df or raise --max-df",
     "max_df": "lower --min-df or raise --max-df",
     "stop_words": "check --stop-words",
+    "ngram_range": "lower the first number of --ngram-range",
+    "token_pattern": "check --token-pattern",
     "n_components": "choose a smaller -k",
     "top_n": "lower --top",
 }
