@@ -153,7 +153,7 @@ def test_object_arrays_are_refused_and_never_unpickled(hobbies_model, tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ("H_columns", "term columns"),
+        ("H_columns", r"terms\) but H has shape"),
         ("H_nan", "NaN"),
         ("H_negative", "negative"),
         ("missing_H", "'H' is missing"),
