@@ -56,6 +56,8 @@ import json
 import math
 import os
 import stat
+import struct
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -320,7 +322,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             raise ModelFileError(
                 f"{shown} is not a valid topicnmf model: {exc}", path=str(path)
             ) from None
-        except (zipfile.BadZipFile, EOFError):
+        except (zipfile.BadZipFile, EOFError, NotImplementedError):
+            # (zipfile raises NotImplementedError for a zip version it does not know)
             raise ModelFileError(
                 f"{shown} is not a valid topicnmf model: it is not an .npz (zip) file or it is "
                 "truncated",
@@ -611,6 +614,15 @@ def _check_directory(infos: list[zipfile.ZipInfo], file_size: int) -> dict[str, 
     return members
 
 
+# what reading a damaged member can raise; its .npy header, a Python literal, more
+_MEMBER_ERRORS = (
+    ValueError, EOFError, struct.error, zipfile.BadZipFile, zlib.error, NotImplementedError,
+)  # fmt: skip
+_HEADER_ERRORS = (
+    *_MEMBER_ERRORS, SyntaxError, TypeError, RecursionError, MemoryError, tokenize.TokenError,
+)  # fmt: skip
+
+
 def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
     """Shape and dtype from a member's .npy header (its first bytes); the data must fit."""
     fmt = np.lib.format
@@ -625,7 +637,7 @@ def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int,
             else:
                 raise ValueError(f".npy format version {version} is not used by topicnmf")
             header_bytes = fh.tell()
-    except (ValueError, SyntaxError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except _HEADER_ERRORS as exc:
         raise _Invalid(f"member {name!r} is not a readable array ({exc})") from None
     if dtype.hasobject:
         raise _Invalid("it holds object arrays (pickled data), which are refused")
@@ -647,7 +659,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
             # reading to the end makes zipfile check the CRC
             if fh.read(1):
                 raise ValueError("data past the array")
-    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except _MEMBER_ERRORS as exc:
         raise _Invalid(f"member {info.filename!r} is corrupt ({exc})") from None
     return array
 
