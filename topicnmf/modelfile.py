@@ -77,6 +77,19 @@ from topicnmf.vectorize import Vectorizer
 if TYPE_CHECKING:
     from topicnmf.model import TopicModel
 
+__all__ = [
+    "FORMAT_VERSION",
+    "MAGIC",
+    "MEMBERS",
+    "REFERENCE_TOP",
+    "FitStats",
+    "TrainingIncidence",
+    "model_arrays",
+    "read",
+    "write",
+    "write_npz",
+]
+
 MAGIC = "topicnmf-model"
 FORMAT_VERSION = 1
 
@@ -762,17 +775,3 @@ def _versions(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise TypeError("versions is not an object of texts")
     return dict(value)
-
-
-__all__ = [
-    "FORMAT_VERSION",
-    "MAGIC",
-    "MEMBERS",
-    "REFERENCE_TOP",
-    "FitStats",
-    "TrainingIncidence",
-    "model_arrays",
-    "read",
-    "write",
-    "write_npz",
-]
