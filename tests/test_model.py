@@ -619,6 +619,8 @@ def test_doc_topics_frame_of_new_texts(fitted_with_weights):
     assert frame.loc["second", "dominant_label"] is pd.NA
     assert frame.loc["second", "dominant_weight"] == 0
     assert m.doc_topics_frame(texts).index.tolist() == ["0", "1"]
+    empty = m.doc_topics_frame([])
+    assert len(empty) == 0 and list(empty.columns) == list(frame.columns)
     with pytest.raises(ValueError, match="1 ids for 2 documents"):
         m.doc_topics_frame(texts, ids=["one"])
 

@@ -219,6 +219,8 @@ class TopicModel:
     # -- use -----------------------------------------------------------------------------
     def transform_matrix(self, V: sp.spmatrix, n_threads: int | None = None) -> np.ndarray:
         """Topic weights W (raw, not normalized) of rows of a TF-IDF matrix."""
+        if V.shape[0] == 0:  # no documents, no weights (the engine wants a matrix to solve)
+            return np.zeros((0, self.n_topics), dtype=self.nmf_config.dtype)
         return transform(V, self.H, self.nmf_config, n_threads=n_threads)
 
     def transform(self, texts: Iterable[str], n_threads: int | None = None) -> np.ndarray:
