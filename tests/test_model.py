@@ -642,3 +642,15 @@ def test_pandas_is_loaded_only_for_a_frame(hobbies_model, tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_float64_training_weights_are_exactly_what_a_loaded_model_gives(tmp_path):
+    # the stored H is float32: the training weights are computed with that H, not the
+    # float64 one the solver returned (which differed by up to 8e-8)
+    from topicnmf import NMFConfig, VectorizerConfig, fit
+
+    corpus = load_corpus([SAMPLES / "hobbies"])
+    out = fit(corpus, VectorizerConfig(), NMFConfig(n_components=4, dtype="float64"))
+    out.model.save(tmp_path / "m.npz")
+    again = TopicModel.load(tmp_path / "m.npz").transform([d.text for d in corpus])
+    np.testing.assert_array_equal(again, out.W)
