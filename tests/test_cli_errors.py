@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 import struct
@@ -176,6 +177,16 @@ class Ctx:
         members[key + ".npy"] = raw
         return zip_of(self.tmp / "bad.npz", members)
 
+    def raw_member(self, key: str, member: Member) -> Path:
+        """The valid model (stored members) with one member replaced by a crafted one."""
+        members = []
+        for k, a in self.arrays().items():
+            if k != key:
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, a, allow_pickle=False)
+                members.append(Member(k + ".npy", buf.getvalue()))
+        return self.file("bad.npz", raw_zip([*members, member]))
+
     def pickled(self) -> Path:
         marker = self.marker
 
@@ -263,11 +274,65 @@ def _reversed_vocabulary(c: Ctx) -> dict[str, np.ndarray]:
     return {"vec_vocabulary_utf8": data, "vec_vocabulary_offsets": offsets}
 
 
-# two training ids, "a" and "b", in the model's packed form (UTF-8 bytes + offsets)
-TWO_IDS = {
-    "doc_ids_utf8": np.frombuffer(b"ab", dtype=np.uint8).copy(),
-    "doc_ids_offsets": np.array([0, 1, 2]),
-}
+def _doc_topics(c: Ctx, n: int | None = None, **changes: Any) -> Path:
+    """The valid model with training weights and ids of ``n`` documents (default: all)."""
+    a = c.arrays()
+    n = int(a["vec_n_documents"]) if n is None else n
+    k = a["H"].shape[0]
+    data = "".join(f"d{i}" for i in range(n)).encode()
+    offsets = np.cumsum([0] + [len(f"d{i}") for i in range(n)])
+    stored = {"W": np.ones((n, k), np.float32), "doc_ids_utf8": np.frombuffer(data, np.uint8),
+              "doc_ids_offsets": offsets}  # fmt: skip
+    for key, change in changes.items():
+        stored[key] = change(stored) if callable(change) else change
+    return c.npz(**stored)
+
+
+def _three_documents(c: Ctx) -> Path:
+    # a model of 4 topics that says it was fitted on 3 documents, consistently everywhere
+    meta = json.loads(str(c.arrays()["meta"]))
+    meta["stats"]["n_documents"] = 3
+    return c.npz(
+        meta=np.array(json.dumps(meta)),
+        vec_n_documents=np.array(3),
+        ref_n_documents=np.array(3),
+        ref_docs=lambda a: np.minimum(a["ref_docs"], 2),
+        vec_document_frequency=lambda a: np.minimum(a["vec_document_frequency"], 3),
+    )
+
+
+def _more_topics_than_terms(c: Ctx) -> Path:
+    # 3 terms, 4 topics: every array agrees with the others, but no fit makes such a model
+    from topicnmf.packing import pack_strings, unpack_strings
+
+    a = c.arrays()
+    terms = unpack_strings(a["vec_vocabulary_utf8"], a["vec_vocabulary_offsets"])[:3]
+    data, offsets = pack_strings(terms)
+    return c.npz(H=np.full((4, 3), 1 / 3, np.float32), vec_vocabulary_utf8=data,
+                 vec_vocabulary_offsets=offsets, vec_idf=a["vec_idf"][:3],
+                 vec_document_frequency=a["vec_document_frequency"][:3],
+                 ref_columns=np.arange(3), ref_indptr=np.zeros(4, np.int64),
+                 ref_docs=np.zeros(0, np.int32))  # fmt: skip
+
+
+def _patch_deflated(c: Ctx, key: str, where: float) -> Path:
+    """The valid model, deflated, with a byte of ``key``'s compressed data inverted at
+    ``where`` (0 = its first byte, 0.5 = its middle)."""
+    p = write_arrays(c.tmp / "bad.npz", c.arrays(), compressed=True)
+    with zipfile.ZipFile(p) as zf:
+        info = zf.getinfo(key + ".npy")
+    data = bytearray(p.read_bytes())
+    at = info.header_offset
+    name_len, extra_len = struct.unpack("<2H", data[at + 26 : at + 30])
+    start = at + 30 + name_len + extra_len
+    data[start + int(where * (info.compress_size - 1))] ^= 0xFF
+    p.write_bytes(bytes(data))
+    return p
+
+
+def _zeros_member(name: str, shape: tuple[int, ...], descr: str = "<f4") -> Member:
+    return deflated(name, npy_bytes(shape, descr, b"\x00" * (4 * math.prod(shape))))
+
 
 CASES: list[Case] = [
     # ---- corpus sources -------------------------------------------------------------------
@@ -469,9 +534,10 @@ CASES: list[Case] = [
          "object arrays"),
     Case("object arrays (pickle, info)", lambda c: ["info", c.pickled()], 1, "object arrays"),
     Case("H columns != vocabulary size", lambda c: ["topics", c.npz(**H_WITHOUT_LAST_COLUMN)], 1,
-         "term columns"),
+         "but H has shape"),
     Case("H columns != vocabulary size (assign)",
-         lambda c: ["assign", "-m", c.npz(**H_WITHOUT_LAST_COLUMN), c.corpus], 1, "term columns"),
+         lambda c: ["assign", "-m", c.npz(**H_WITHOUT_LAST_COLUMN), c.corpus], 1,
+         "but H has shape"),
     Case("idf of the wrong length",
          lambda c: ["topics", c.npz(vec_idf=lambda a: a["vec_idf"][:-1])], 1, "idf"),
     Case("idf inconsistent with document frequencies",
@@ -526,20 +592,83 @@ CASES: list[Case] = [
     Case("W without doc_ids", lambda c: ["topics", c.npz(W=np.zeros((2, 4), np.float32))], 1,
          "doc_ids"),
     Case("W of the wrong shape",
-         lambda c: ["topics", c.npz(W=np.zeros((2, 3), np.float32), **TWO_IDS)],
-         1, "W has shape"),
-    Case("W negative",
-         lambda c: ["topics", c.npz(W=-np.ones((2, 4), np.float32), **TWO_IDS)],
-         1, "negative"),
+         lambda c: ["topics", _doc_topics(c, W=np.zeros((72, 3), np.float32))], 1, "W has shape"),
+    Case("W negative", lambda c: ["topics", _doc_topics(c, W=-np.ones((72, 4), np.float32))], 1,
+         "W contains negative"),
+    Case("W infinite",
+         lambda c: ["topics", _doc_topics(c, W=np.full((72, 4), np.inf, np.float32))], 1,
+         "W contains NaN or infinite"),
     Case("doc id offsets past the bytes",
-         lambda c: ["topics", c.npz(W=np.ones((2, 4), np.float32),
-                                    **{**TWO_IDS, "doc_ids_offsets": np.array([0, 1, 9])})],
+         lambda c: ["topics", _doc_topics(c, doc_ids_offsets=lambda a: a["doc_ids_offsets"] + 9)],
          1, "document ids are unreadable"),
     Case("doc ids not UTF-8",
-         lambda c: ["topics", c.npz(W=np.ones((2, 4), np.float32),
-                                    doc_ids_utf8=np.array([0xFF, 0xFE], np.uint8),
-                                    doc_ids_offsets=np.array([0, 1, 2]))],
+         lambda c: ["topics", _doc_topics(c, doc_ids_utf8=lambda a: a["doc_ids_utf8"] | 0x80)],
          1, "not valid UTF-8"),
+    Case("fewer stored documents than the training corpus",
+         lambda c: ["topics", _doc_topics(c, n=71)], 1, "counts 71 training documents"),
+    Case("more topics than terms", lambda c: ["topics", _more_topics_than_terms(c)], 1,
+         "more topics than terms"),
+    Case("more topics than training documents",
+         lambda c: ["topics", _three_documents(c)], 1, "4 topics from 3 training documents"),
+    Case("meta states another number of terms",
+         lambda c: ["topics", c.meta(lambda m: m["stats"].update(n_terms=10**9))], 1,
+         "1000000000 terms"),
+    Case("meta states another number of documents",
+         lambda c: ["info", c.meta(lambda m: m["stats"].update(n_documents=10**12))], 1,
+         "counts 1000000000000 training documents"),
+    Case("ref_n_documents disagrees", lambda c: ["topics", c.npz(ref_n_documents=np.array(10**12))],
+         1, "ref_n_documents counts"),
+    Case("reference columns out of order",
+         lambda c: ["topics", c.npz(ref_columns=lambda a: a["ref_columns"][::-1].copy())], 1,
+         "co-occurrence"),
+    Case("dominant counts above the documents",
+         lambda c: ["topics", c.npz(dominant_count=np.full(4, 10**6))], 1, "dominant_count"),
+    Case("H with a finite but absurd value",
+         lambda c: ["topics", c.npz(H=_set_h_value(3e38))], 1, "does not sum to 1"),
+    Case("H with a finite but absurd value (assign)",
+         lambda c: ["assign", "-m", c.npz(H=_set_h_value(3e38)), c.corpus], 1,
+         "does not sum to 1"),
+    Case("H of float16", lambda c: ["topics", c.npz(H=lambda a: a["H"].astype(np.float16))], 1,
+         "float32 or float64"),
+    Case("shares that do not sum to 1",
+         lambda c: ["topics", c.npz(topic_share=lambda a: a["topic_share"] * 3)], 1,
+         "topic_share sums to 3"),
+    Case("idf absurd", lambda c: ["topics", c.npz(vec_idf=lambda a: a["vec_idf"] * 1e300)], 1,
+         "idf"),
+    Case("meta: nmf_config a list",
+         lambda c: ["topics", c.meta(lambda m: m.update(nmf_config=[1]))], 1, "settings record"),
+    Case("meta: n_components a string",
+         lambda c: ["topics", c.meta(lambda m: m["nmf_config"].update(n_components="4"))], 1,
+         "settings record"),
+    Case("meta: tol NaN",
+         lambda c: ["assign", "-m", c.meta(lambda m: m["nmf_config"].update(tol=float("nan"))),
+                    c.corpus], 1, "tol"),
+    Case("meta: a huge seed",
+         lambda c: ["topics", c.meta(lambda m: m["nmf_config"].update(seed=2**80))], 1, "seed"),
+    Case("meta: a number of 5000 digits",
+         lambda c: ["topics", c.npz(meta=lambda a: np.array(
+             str(a["meta"]).replace('"seed": 0', '"seed": 1' + "0" * 5000)))], 1,
+         "settings record"),
+    Case("meta: stats with a text count",
+         lambda c: ["info", c.meta(lambda m: m["stats"].update(n_iter="many"))], 1,
+         "stats.n_iter"),
+    Case("meta: stats with NaN",
+         lambda c: ["info", c.meta(lambda m: m["stats"].update(loss=float("nan")))], 1,
+         "stats.loss"),
+    Case("meta: stats with a huge count",
+         lambda c: ["info", c.meta(lambda m: m["stats"].update(n_nonzero=2**64))], 1,
+         "stats.n_nonzero"),
+    Case("meta: converged a number",
+         lambda c: ["info", c.meta(lambda m: m["stats"].update(converged=1))], 1,
+         "stats.converged"),
+    Case("meta: versions a list",
+         lambda c: ["info", c.meta(lambda m: m.update(versions=["numpy"]))], 1, "versions"),
+    Case("meta: fingerprint a number",
+         lambda c: ["info", c.meta(lambda m: m.update(fingerprint=5))], 1, "fingerprint"),
+    Case("meta: created an object",
+         lambda c: ["info", c.meta(lambda m: m.update(created={}))], 1, "created"),
+    Case("meta of 2 MB", lambda c: ["topics", c.npz(meta=np.array(" " * (1 << 21)))], 1,
+         "for one value"),
     Case("npy header declares a huge array",
          lambda c: ["topics", c.member("H", npy_bytes((10**12,), data=b"\x00" * 64))], 1,
          "not a valid topicnmf model"),
@@ -560,11 +689,26 @@ CASES: list[Case] = [
          lambda c: ["topics", c.file("bad.npz", raw_zip([deflated("H.npy", b"\x00" * 1000,
                                                                   size=2 * GiB)]))],
          1, "compression ratio"),
-    Case("zip members declare 21 GiB in all",
+    Case("zip members declare 21 GiB they do not hold",
          lambda c: ["topics", c.file("bad.npz", raw_zip([Member(f"a{i}.npy", b"x", size=7 * GiB,
                                                                 csize=7 * GiB)
                                                          for i in range(3)]))],
-         1, "in all"),
+         1, "more than the file holds"),
+    Case("zip member stored with two sizes",
+         lambda c: ["topics", c.file("bad.npz", raw_zip([Member("H.npy", b"x" * 64, size=640)]))],
+         1, "stored in fewer"),
+    Case("deflate stream broken at its start (zlib error)",
+         lambda c: ["topics", _patch_deflated(c, "H", 0)], 1, "'H.npy' is not a readable array"),
+    Case("deflate stream broken in its middle",
+         lambda c: ["topics", _patch_deflated(c, "H", 0.5)], 1, "'H.npy' is corrupt"),
+    Case("deflate stream broken near its end",
+         lambda c: ["topics", _patch_deflated(c, "vec_idf", 0.9)], 1, "'vec_idf.npy' is corrupt"),
+    Case("32 MiB of zeros in a small file",
+         lambda c: ["topics", c.file("bad.npz", raw_zip([_zeros_member("H.npy", (2048, 4096))]))],
+         1, "no topicnmf marker"),
+    Case("32 MiB of zeros in a small file, as H of a model",
+         lambda c: ["topics", c.raw_member("H", _zeros_member("H.npy", (2048, 4096)))], 1,
+         "but H has shape (2048, 4096)"),
     Case("zip member encrypted", lambda c: ["topics", c.patched_zip(_flip_encrypted)], 1,
          "encrypted"),
     Case("zip member with an unknown compression method",
@@ -643,7 +787,8 @@ def test_bad_input(case: Case, ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> Non
                 p.chmod(0o755 if p.is_dir() else 0o644)
     err = result.stderr
     assert result.exit_code == case.code, (result.exit_code, err, result.exception)
-    assert case.fragment in err, err
+    # the folder of a case is named after it: look for the fragment in the rest of the line
+    assert case.fragment in err.replace(str(ctx.tmp), "<tmp>"), err
     assert "Traceback" not in err and "Traceback" not in result.stdout
     assert result.exception is None or isinstance(result.exception, SystemExit)
     if case.code == 1:

@@ -53,7 +53,7 @@ def test_evaluate_on_another_corpus_csv(hobbies_model):
 def test_evaluate_top_beyond_stored_needs_corpus(hobbies_model):
     result = run(["evaluate", hobbies_model, "--top", "25"])
     assert result.exit_code == 1
-    assert "give the corpus" in result.stderr
+    assert "give a reference corpus" in result.stderr
 
 
 def test_select_k_table_and_recommendation(tmp_path):

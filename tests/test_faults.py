@@ -323,12 +323,11 @@ def test_two_fits_writing_the_same_model(tmp_path):
 
 
 def test_zip_directory_rules_each_refuse_on_their_own(tmp_path):
-    # each archive breaks exactly one rule of _check_zip_directory
+    # each archive breaks exactly one rule of modelfile._check_directory
     cases = {
         "member size": ([Member("H.npy", b"x" * 64, size=9 * GiB, csize=9 * GiB)], "declares"),
         "ratio": ([deflated("H.npy", b"\x00" * 4096, size=GiB)], "compression ratio"),
-        "total": ([Member(f"a{i}.npy", b"x", size=6 * GiB, csize=6 * GiB) for i in range(3)],
-                  "in all"),
+        "stored": ([Member("H.npy", b"x" * 64, size=640)], "stored in fewer"),
     }  # fmt: skip
     for name, (members, message) in cases.items():
         p = tmp_path / f"{name}.npz"
@@ -340,22 +339,22 @@ def test_zip_directory_rules_each_refuse_on_their_own(tmp_path):
 def test_size_limits_are_the_ones_checked(tmp_path, hobbies_model, monkeypatch):
     # with the limits lowered, an ordinary model is refused by each rule in turn: the
     # rules read the real limits, not constants of their own
-    import topicnmf.model as model_mod
+    import topicnmf.modelfile as modelfile
 
     arrays = model_arrays(hobbies_model)
     p = write_arrays(tmp_path / "m.npz", arrays, compressed=True)
     TopicModel.load(p)
-    biggest = max(a.nbytes for a in arrays.values())
     with monkeypatch.context() as m:
-        m.setattr(model_mod, "MAX_MEMBER_BYTES", biggest // 2)
-        with pytest.raises(ModelFileError, match="declares"):
+        m.setattr(modelfile, "SMALL_MEMBER_BYTES", 60)  # the marker fits, the record not
+        with pytest.raises(ModelFileError, match="for one value"):
             TopicModel.load(p)
     with monkeypatch.context() as m:
-        m.setattr(model_mod, "MAX_TOTAL_BYTES", biggest + 4096)  # each member passes
-        with pytest.raises(ModelFileError, match="in all"):
+        m.setattr(modelfile, "UNPACKED_FLOOR", 0)
+        m.setattr(modelfile, "MAX_UNPACKED_RATIO", 1)
+        with pytest.raises(ModelFileError, match="declares arrays of"):
             TopicModel.load(p)
     with monkeypatch.context() as m:
-        m.setattr(model_mod, "MAX_COMPRESSION_RATIO", 1.01)
+        m.setattr(modelfile, "MAX_COMPRESSION_RATIO", 1.01)
         with pytest.raises(ModelFileError, match="compression ratio"):
             TopicModel.load(p)
 
