@@ -59,6 +59,7 @@ PARAM_OPTIONS: dict[str, str] = {
     "l1_ratio": "--l1-ratio",
     "dtype": "--float64",
     "n_jobs": "--jobs",
+    "model": "--model",
     "batch_size": "--batch-size",
     "top_n": "--top",
 }
@@ -80,6 +81,8 @@ _ADVICE: dict[str, str] = {
     "token_pattern": "check --token-pattern",
     "n_components": "choose a smaller -k",
     "top_n": "lower --top",
+    "model": "fit one with 'topicnmf fit CORPUS -m PATH', or name another with -m "
+    "(or TOPICNMF_MODEL)",
 }
 
 

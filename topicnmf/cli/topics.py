@@ -88,12 +88,19 @@ def model_info(m: Any, path: str) -> dict[str, Any]:
         "topic_share": [round(float(s), 6) for s in m.topic_share],
         "vectorizer": cfg,
         "nmf": dataclasses.asdict(m.nmf_config),
-        "fit": dataclasses.asdict(m.stats) if m.stats else None,
+        "fit": _fit_stats(m.stats),
         "versions": m.versions,
         "corpus_fingerprint": m.fingerprint,
         "created": m.created,
         "stored_doc_topics": None if m.doc_ids is None else len(m.doc_ids),
     }
+
+
+def _fit_stats(stats: Any) -> dict[str, Any] | None:
+    """The fit statistics a model holds (timings only when it stored them: older models)."""
+    if stats is None:
+        return None
+    return {k: v for k, v in dataclasses.asdict(stats).items() if v is not None}
 
 
 @click.command()
