@@ -70,7 +70,8 @@ _ADVICE: dict[str, str] = {
     "encoding": "give the file's encoding with --encoding, e.g. --encoding latin-1",
     "format": "give the format with --input-format",
     "glob": "use --glob to choose the files, e.g. --glob '*.md'",
-    "data_home": "give its folder with --data-home or TOPICNMF_DATA_HOME",
+    "data_home": "give the folder that holds 20news-bydate.tar.gz with --data-home or "
+    "TOPICNMF_DATA_HOME",
     "download": "or add --download to fetch it",
     "csv_lenient": "fix the quotes, or read it leniently with --csv-lenient",
     "min_df": "lower --min-df or raise --max-df",
@@ -79,6 +80,13 @@ _ADVICE: dict[str, str] = {
     "n_components": "choose a smaller -k",
     "top_n": "lower --top",
 }
+
+
+def command_options(command: click.Command | None) -> set[str] | None:
+    """Every option string of a command (``--glob``, ``-k``), or None when unknown."""
+    if command is None:
+        return None
+    return {opt for param in command.params for opt in getattr(param, "opts", ())}
 
 
 def with_advice(exc: TopicNMFError, available: set[str] | None = None) -> str:
