@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import itertools
@@ -29,6 +30,7 @@ from topicnmf.corpus import sources as sources_mod
 from topicnmf.datasets import newsgroups as news_mod
 from topicnmf.errors import CorpusError, ParameterError
 
+REAL_FETCH = news_mod._fetch_with_sklearn
 NEWS_ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "20news-bydate.tar.gz"
 
 
@@ -211,6 +213,82 @@ def test_directory_gz_files_are_decompressed(tmp_path: Path) -> None:
     assert texts(load_corpus([d], glob="*.txt.gz")) == ["compressed text"]
 
 
+def test_directory_follows_linked_folders_and_skips_loops(
+    tmp_path: Path, warnings_log: list[str]
+) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "alpha")
+    write(d / "sub" / "b.txt", "beta")
+    write(tmp_path / "elsewhere" / "c.txt", "gamma")
+    (d / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (d / "sub" / "loop").symlink_to(d, target_is_directory=True)  # back to the top
+    (d / "sub" / "self").symlink_to(d / "sub", target_is_directory=True)
+    corpus = load_corpus([d])
+    assert ids(corpus) == ["a.txt", "linked/c.txt", "sub/b.txt"]
+    assert corpus.stats.skipped_links == 2
+    assert len(warnings_log) == 2 and all("already read" in m for m in warnings_log)
+    assert "loop" in warnings_log[0] and "self" in warnings_log[1]
+
+
+def test_directory_reads_a_folder_reached_twice_once(tmp_path: Path) -> None:
+    d = tmp_path / "docs"
+    write(d / "real" / "a.txt", "alpha")
+    (d / "another").symlink_to(d / "real", target_is_directory=True)
+    corpus = load_corpus([d])
+    assert ids(corpus) == ["another/a.txt"]  # the first name in sorted order
+    assert corpus.stats.skipped_links == 1
+
+
+def test_directory_nested_deeper_than_the_recursion_limit(tmp_path: Path) -> None:
+    d = tmp_path / "deep"
+    d.mkdir()
+    folder = str(d)
+    for _ in range(1200):  # makedirs recurses: one level at a time
+        folder = os.path.join(folder, "d")
+        os.mkdir(folder)
+    with open(os.path.join(folder, "bottom.txt"), "w") as fh:
+        fh.write("deep down")
+    write(d / "top.txt", "on top")
+    try:
+        assert ids(load_corpus([d])) == ["/".join(["d"] * 1200) + "/bottom.txt", "top.txt"]
+    finally:  # shutil.rmtree recurses too: take it down one level at a time
+        os.unlink(os.path.join(folder, "bottom.txt"))
+        while folder != str(d):
+            os.rmdir(folder)
+            folder = os.path.dirname(folder)
+
+
+def test_reads_path_of_files_and_directories(tmp_path: Path) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "alpha")
+    write(d / "notes.md", "not read")
+    write(tmp_path / "elsewhere" / "b.txt", "beta")
+    (d / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    single = write(tmp_path / "single.txt", "one\ntwo\n")
+    os.link(single, tmp_path / "hard-link.txt")
+    corpus = load_corpus([d, single])
+    assert corpus.reads_path(d / "a.txt")
+    assert corpus.reads_path(d / "new.TXT")  # not there yet, but the walk would read it
+    assert corpus.reads_path(d / "sub" / "x.txt") is False  # no such folder: nothing to read
+    assert corpus.reads_path(tmp_path / "elsewhere" / "new.txt")  # through the linked folder
+    assert not corpus.reads_path(d / "notes.md")  # no glob match
+    assert not corpus.reads_path(d / ".hidden.txt")
+    assert not corpus.reads_path(tmp_path / "out.txt")
+    assert corpus.reads_path(single) and corpus.reads_path(tmp_path / "hard-link.txt")
+    assert load_corpus([d], glob="*.md").reads_path(d / "notes.md")
+    write(d / ".git" / "x.txt", "hidden folder")
+    assert not corpus.reads_path(d / ".git" / "x.txt")
+
+
+def test_reads_path_of_standard_input_redirected_from_a_file(tmp_path: Path) -> None:
+    p = write(tmp_path / "in.txt", "one\n")
+    with open(p, "rb") as stdin:
+        corpus = load_corpus(["-"], stdin=stdin)
+        assert corpus.reads_path(p)
+        assert not corpus.reads_path(tmp_path / "other.txt")
+    assert not load_corpus(["-"], stdin=io.BytesIO(b"x\n")).reads_path(p)
+
+
 # --------------------------------------------------------------------------- lines files
 
 
@@ -330,6 +408,73 @@ def test_tsv(tmp_path: Path) -> None:
     assert [(d.id, d.text) for d in load_corpus([p], id_column="id")] == [("q", "one, two")]
 
 
+def test_csv_strict_refuses_an_unclosed_quote_and_lenient_reads_on(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.csv", 'id,text\n1,fine\n2,"never closed\n3,swallowed\n4,too\n')
+    with pytest.raises(CorpusError, match=r"d\.csv line 3: a quoted field .* never closed") as info:
+        list(load_corpus([p]))
+    assert info.value.param == "csv_lenient"
+    # the csv module alone takes the rest of the file as one field
+    lenient = list(load_corpus([p], csv_lenient=True))
+    assert [d.text for d in lenient] == ["fine", "never closed\n3,swallowed\n4,too\n"]
+
+
+def test_csv_strict_refuses_a_stray_quote_that_merges_numbered_rows(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.csv", 'id,text\n1,"oops\n2,fine\n3,also oops"\n4,ok\n')
+    with pytest.raises(CorpusError) as info:
+        list(load_corpus([p]))
+    message = str(info.value)
+    assert "d.csv line 2: a quoted field runs on to line 4" in message and "stray quote" in message
+    assert info.value.param == "csv_lenient" and "--" not in message
+    lenient = list(load_corpus([p], csv_lenient=True, id_column="id"))
+    assert [d.id for d in lenient] == ["1", "4"]  # what the csv module alone makes of it
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_csv_strict_keeps_real_multiline_fields(tmp_path: Path, delimiter: str) -> None:
+    # prose lines inside a quoted field, even with delimiters, are not rows of their own
+    rows = [
+        ["1", "Dear John,\nthanks, see you\nbye, now"],
+        ["2", "a, b\n\n3, c"],
+        ["n3", "one line"],
+    ]
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows([["id", "text"], *rows])
+    p = write(tmp_path / ("d.csv" if delimiter == "," else "d.tsv"), out.getvalue())
+    docs = list(load_corpus([p], id_column="id"))
+    assert [(d.id, d.text) for d in docs] == [tuple(r) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        ('id,text\n1,"quoted" then more\n', r"line 2 is not valid CSV \(',' expected"),
+        ("id,text\n1,hello, world\n", r"line 2 has 3 field\(s\) but the header has 2"),
+        ("id,text\n1,a\n2,b,\n", r"line 3 has 3 field\(s\)"),
+    ],
+)
+def test_csv_strict_rows_and_the_lenient_option(tmp_path: Path, content: str, pattern: str) -> None:
+    p = write(tmp_path / "d.csv", content)
+    with pytest.raises(CorpusError, match=pattern) as info:
+        list(load_corpus([p]))
+    assert info.value.param == "csv_lenient"
+    assert len(list(load_corpus([p], csv_lenient=True))) >= 1
+
+
+def test_csv_short_rows_are_errors_even_when_lenient(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.csv", "id,text\n1,fine\n2\n3,x\n")
+    for lenient in (False, True):
+        with pytest.raises(CorpusError, match=r"d\.csv line 3 has 1 field") as info:
+            list(load_corpus([p], csv_lenient=lenient))
+        assert info.value.param is None
+
+
+def test_csv_field_limit_is_not_left_raised(tmp_path: Path) -> None:
+    before = csv.field_size_limit()
+    p = write(tmp_path / "d.csv", "text\n" + "x" * 200_000 + "\n")
+    assert len(texts(load_corpus([p]))[0]) == 200_000
+    assert csv.field_size_limit() == before
+
+
 # --------------------------------------------------------------------------- JSONL
 
 
@@ -446,6 +591,54 @@ def test_large_stdin_is_spooled_to_a_temporary_file(monkeypatch: pytest.MonkeyPa
     assert len(list(corpus)) == 100
     corpus.close()
     assert not os.path.exists(spooled)
+
+
+class _Terminal(io.RawIOBase):
+    """A stream that, like a terminal, gives what was typed and waits for more."""
+
+    def __init__(self, typed: list[bytes]) -> None:
+        self.typed = typed
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:
+        if not self.typed:
+            raise AssertionError("read again after the end of input")
+        data = self.typed.pop(0)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def test_stdin_ends_at_the_first_end_of_input() -> None:
+    # one line, then Ctrl-D (an empty read): a reader that wanted 1 MiB would read again
+    typed = [b"typed line\n", b"", b"a second Ctrl-D would be needed"]
+    stream = io.BufferedReader(_Terminal(typed))
+    assert texts(load_corpus(["-"], stdin=stream)) == ["typed line"]
+    assert typed == [b"a second Ctrl-D would be needed"]
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_stdin_on_a_terminal_ends_at_one_ctrl_d(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = os.openpty()
+    code = "from topicnmf.corpus import load_corpus; print([d.text for d in load_corpus(['-'])])"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=follower, stdout=subprocess.PIPE, text=True
+    )
+    os.close(follower)
+    try:
+        eof = termios.tcgetattr(leader)[6][termios.VEOF]
+        os.write(leader, b"first document\n")
+        os.write(leader, eof)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        os.close(leader)
+    assert out.strip() == "['first document']"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX named pipes")
@@ -580,6 +773,82 @@ def test_encoding_option(tmp_path: Path) -> None:
     d = tmp_path / "wide"
     write(d / "x.txt", "entier", encoding="utf-16")
     assert texts(load_corpus([d], encoding="utf-16")) == ["entier"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "latin-1"])
+def test_a_last_line_loses_its_carriage_return_in_every_encoding(
+    tmp_path: Path, encoding: str
+) -> None:
+    p = write(tmp_path / "a.txt", "one\r\ntwo\rx\r\nlast\r", encoding=encoding)
+    assert texts(load_corpus([p], encoding=encoding)) == ["one", "two\rx", "last"]
+    j = write(tmp_path / "a.jsonl", '{"text": "a"}\r\n{"text": "b"}\r', encoding=encoding)
+    assert texts(load_corpus([j], encoding=encoding)) == ["a", "b"]
+
+
+def test_undecodable_files_of_a_directory_are_skipped_and_counted(
+    tmp_path: Path, warnings_log: list[str]
+) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "good text")
+    write(d / "b.txt", b"caf\xe9 latin-1")
+    write(d / "c.txt", "more good text")
+    corpus = load_corpus([d])
+    assert ids(corpus) == ["a.txt", "c.txt"]
+    assert corpus.stats.skipped_undecodable == 1 and corpus.stats.skipped_binary == 0
+    assert len(warnings_log) == 1
+    assert "b.txt" in warnings_log[0] and "not valid utf-8 text (byte 0xe9)" in warnings_log[0]
+    replaced = load_corpus([d], encoding_errors="replace")
+    assert texts(replaced) == ["good text", "caf\ufffd latin-1", "more good text"]
+    assert replaced.stats.skipped_undecodable == 0
+    with pytest.raises(CorpusError, match=r"b\.txt line 1 is not valid utf-8"):
+        list(load_corpus([d], encoding_errors="strict"))
+
+
+def test_a_file_that_fails_part_way_is_skipped_whole(tmp_path: Path) -> None:
+    d = tmp_path / "shards"
+    write(d / "a.txt", "one\ntwo\n")
+    write(d / "b.txt", b"three\nfour\nfi\xffve\n")  # fails on its third line
+    corpus = load_corpus([d], format="lines")
+    assert ids(corpus) == ["a.txt:1", "a.txt:2"]
+    assert corpus.stats.skipped_undecodable == 1
+    assert ids(load_corpus([d], format="lines", encoding_errors="replace"))[-1] == "b.txt:3"
+
+
+def test_a_directory_whose_every_file_is_skipped_is_an_error(
+    tmp_path: Path, warnings_log: list[str]
+) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.txt", b"\x00binary")
+    write(d / "b.txt", b"\xff\xfe not utf-8")
+    with pytest.raises(CorpusError) as info:
+        list(load_corpus([d]))
+    message = str(info.value)
+    assert "gave no documents (1 binary file(s) and 1 undecodable file(s) skipped" in message
+    assert warnings_log == []
+
+
+def test_a_named_file_or_stdin_that_does_not_decode_is_an_error_unless_replaced(
+    tmp_path: Path,
+) -> None:
+    p = write(tmp_path / "a.txt", b"fine\ncaf\xe9\n")
+    for errors in ("skip", "strict"):
+        with pytest.raises(CorpusError, match=r"a\.txt line 2"):
+            list(load_corpus([p], encoding_errors=errors))
+        with pytest.raises(CorpusError, match="standard input line 2"):
+            list(load_corpus(["-"], stdin=io.BytesIO(b"fine\ncaf\xe9\n"), encoding_errors=errors))
+    assert texts(load_corpus([p], encoding_errors="replace")) == ["fine", "caf\ufffd"]
+    replaced = load_corpus(["-"], stdin=io.BytesIO(b"caf\xe9\n"), encoding_errors="replace")
+    assert texts(replaced) == ["caf\ufffd"]
+
+
+def test_unknown_encoding_errors_value() -> None:
+    with pytest.raises(ParameterError, match="'ignore'") as info:
+        load_corpus(["-"], encoding_errors="ignore")
+    assert info.value.param == "encoding_errors" and info.value.choices == (
+        "skip",
+        "strict",
+        "replace",
+    )
 
 
 # --------------------------------------------------------------------------- Corpus API
@@ -845,6 +1114,87 @@ def test_damaged_news_archive(tmp_path: Path, no_news_homes: Path) -> None:
         list(load_corpus(["20newsgroups"], data_home=home))
 
 
+def _damage(archive: bytes, how: str) -> bytes:
+    if how == "cut short":
+        return archive[: len(archive) * 2 // 3]
+    if how == "bad checksum":
+        return archive[:-8] + bytes(8)
+    if how == "garbage after":
+        return archive + b"not gzip at all"
+    middle = len(archive) // 2  # "a flipped byte"
+    return archive[:middle] + bytes([archive[middle] ^ 0xFF]) + archive[middle + 1 :]
+
+
+@pytest.mark.parametrize("how", ["cut short", "bad checksum", "garbage after", "a flipped byte"])
+def test_a_damaged_news_archive_is_an_error_never_a_partial_read(
+    tmp_path: Path, no_news_homes: Path, how: str
+) -> None:
+    home = tmp_path / "home"
+    members = {**MINI, **{f"20news-bydate-test/sci.med/{i}": os.urandom(3000) for i in range(40)}}
+    archive = make_news_archive(home / "20news-bydate.tar.gz", members)
+    archive.write_bytes(_damage(archive.read_bytes(), how))
+    for source in ("20newsgroups:train", "20newsgroups:all"):
+        with pytest.raises(CorpusError, match="archive looks damaged") as info:
+            list(load_corpus([source], data_home=home))
+        assert str(archive) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_news_archive_members_beyond_the_bound_are_skipped(
+    tmp_path: Path, no_news_homes: Path, warnings_log: list[str]
+) -> None:
+    home = tmp_path / "home"
+    big = b"Subject: x\n\n" + b"a" * (1 << 20)  # just over 1 MiB
+    make_news_archive(
+        home / "20news-bydate.tar.gz", {**MINI, "20news-bydate-train/sci.space/3": big}
+    )
+    corpus = load_corpus(["20newsgroups"], data_home=home)
+    assert ids(corpus) == ["train/alt.atheism/5", "train/sci.space/9", "train/sci.space/10"]
+    assert corpus.stats.skipped_unsafe == 1
+    assert warnings_log == [
+        f"skipping 20news-bydate-train/sci.space/3 in {home / '20news-bydate.tar.gz'}: "
+        "larger than 1 MiB"
+    ]
+
+
+def test_a_news_archive_that_inflates_beyond_the_bound_is_refused(
+    tmp_path: Path, no_news_homes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from topicnmf.datasets import archive as archive_mod
+
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    monkeypatch.setattr(archive_mod, "MAX_INFLATED_BYTES", 4096)
+    with pytest.raises(CorpusError, match="inflates to more than 0 MiB; the archive looks damaged"):
+        list(load_corpus(["20newsgroups"], data_home=home))
+
+
+def test_scikit_learn_says_nothing_on_stdout_or_in_warnings(
+    no_news_homes: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import warnings
+
+    import sklearn.datasets
+
+    monkeypatch.setattr(news_mod, "_fetch_with_sklearn", REAL_FETCH)  # no_news_homes replaced it
+
+    def noisy_fetch(**kwargs: object) -> SimpleNamespace:
+        print("Cache loading failed")  # what scikit-learn prints on a damaged cache
+        warnings.warn("a third-party warning", UserWarning, stacklevel=1)
+        warnings.warn("another", DeprecationWarning, stacklevel=1)
+        name = (
+            Path(str(kwargs["data_home"])) / "20news_home" / "20news-bydate-test" / "sci.med" / "7"
+        )
+        return SimpleNamespace(filenames=[str(name)], data=["H\n\nseven"])
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_20newsgroups", noisy_fetch)
+    write(no_news_homes / "20news-bydate_py3.pkz", b"scikit-learn's cache")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert ids(load_corpus(["20newsgroups:test"])) == ["test/sci.med/7"]
+    assert caught == []
+    assert capsys.readouterr().out == ""
+
+
 # The real archive: equivalence with scikit-learn and the split sizes.
 
 
@@ -979,3 +1329,156 @@ def test_cleaning_equals_scikit_learn_on_tricky_posts(
 ) -> None:
     text = "\n".join(lines) + tail
     assert strip_newsgroup(text, remove) == sklearn_clean(text, remove)
+
+
+# ------------------------------------------------------------------ the extracted archive cache
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TOPICNMF_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def mini_home(tmp_path: Path, no_news_homes: Path) -> Path:
+    """A data home holding the MINI archive (and no other 20 Newsgroups anywhere)."""
+    home = tmp_path / "home"
+    make_news_archive(home / "20news-bydate.tar.gz", MINI)
+    return home
+
+
+def read_news(home: Path, source: str = "20newsgroups:all", **kw: object) -> tuple:
+    corpus = load_corpus([source], data_home=home, **kw)
+    docs = [(d.id, d.text, d.label) for d in corpus]
+    return docs, corpus.stats.files_read, corpus.stats.skipped_unsafe
+
+
+def no_archive_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(path: Path, on_skip: object) -> Iterator[tuple[str, bytes]]:
+        raise AssertionError("the archive was read")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(news_mod, "read_members", refuse)
+
+
+def cached_files(cache_dir: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(cache_dir)): p.read_bytes() for p in cache_dir.rglob("*") if p.is_file()
+    }
+
+
+def test_cache_serves_the_second_read(
+    mini_home: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = read_news(mini_home)
+    (folder,) = cache_dir.iterdir()
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == [
+        "20news-bydate-test/sci.space/20",
+        "20news-bydate-train/alt.atheism/5",
+        "20news-bydate-train/sci.space/10",
+        "20news-bydate-train/sci.space/9",
+        "manifest.json",
+    ]
+    no_archive_reading(monkeypatch)
+    assert read_news(mini_home) == first
+    # every split, category and cleaning option comes from the one cached copy
+    raw = read_news(mini_home, "20newsgroups:test", remove=())
+    assert raw[0] == [("test/sci.space/20", "Subject: x\n\ntwenty", "sci.space")]
+    only = read_news(mini_home, "20newsgroups", categories=["alt.atheism"])
+    assert [d[0] for d in only[0]] == ["train/alt.atheism/5"]
+
+
+def test_cache_equals_the_archive_on_the_real_collection(
+    real_archive: Path, no_news_homes: Path, cache_dir: Path
+) -> None:
+    uncached = read_news(real_archive.parent, remove=())
+    first = read_news(real_archive.parent, remove=())  # builds the cache
+    second = read_news(real_archive.parent, remove=())  # reads it
+    assert uncached == first == second
+    assert len(second[0]) == 18846 and second[1] == 18846
+
+
+@pytest.mark.parametrize(
+    "alteration",
+    ["content changed", "file removed", "file added", "file replaced by a link", "manifest"],
+)
+def test_a_cache_altered_in_place_is_detected_and_rebuilt(
+    mini_home: Path, cache_dir: Path, warnings_log: list[str], alteration: str
+) -> None:
+    expected = read_news(mini_home)
+    good = cached_files(cache_dir)
+    (folder,) = cache_dir.iterdir()
+    message = folder / "20news-bydate-train" / "sci.space" / "9"
+    if alteration == "content changed":  # same size, same time: only the content tells
+        stat = message.stat()
+        message.write_bytes(message.read_bytes().replace(b"nine", b"NINE"))
+        os.utime(message, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    elif alteration == "file removed":
+        message.unlink()
+    elif alteration == "file added":
+        (message.parent / "11").write_bytes(b"Subject: x\n\nintruder")
+    elif alteration == "file replaced by a link":
+        message.unlink()
+        message.symlink_to(mini_home / "20news-bydate.tar.gz")
+    else:
+        (folder / "manifest.json").write_text("{not json")
+    assert read_news(mini_home) == expected
+    assert cached_files(cache_dir) == good  # rebuilt as it was
+    if alteration in ("content changed", "file removed", "file added"):
+        assert len(warnings_log) == 1 and "does not match its checksums" in warnings_log[0]
+
+
+def test_cache_is_rebuilt_when_the_archive_changes(mini_home: Path, cache_dir: Path) -> None:
+    archive = mini_home / "20news-bydate.tar.gz"
+    read_news(mini_home)
+    changed = {**MINI, "20news-bydate-train/sci.space/9": b"Subject: x\n\nnine, rewritten"}
+    make_news_archive(archive, changed)
+    os.utime(archive, ns=(1, 1))  # a different time even on a coarse clock
+    docs = read_news(mini_home)[0]
+    assert ("train/sci.space/9", "nine, rewritten", "sci.space") in docs
+    assert len(list(cache_dir.iterdir())) == 1  # replaced, not added
+
+
+def test_cache_in_an_unwritable_place_is_no_error(
+    tmp_path: Path, mini_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TOPICNMF_CACHE_DIR", str(blocker / "cache"))
+    assert len(read_news(mini_home)[0]) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "home", "sk_home"]
+
+
+def test_cache_is_not_made_of_an_unusual_archive(
+    tmp_path: Path, no_news_homes: Path, cache_dir: Path, warnings_log: list[str]
+) -> None:
+    # skipped members would not be warned about again from a cache; other names
+    # would not be read back the same: such archives are read every time
+    home = tmp_path / "home"
+    members = {**MINI, "20news-bydate-train/sci.space/../../evil": b"escaped"}
+    make_news_archive(home / "20news-bydate.tar.gz", members)
+    assert read_news(home)[2] == 1
+    assert not cache_dir.exists() or list(cache_dir.iterdir()) == []
+    odd = tmp_path / "odd"
+    make_news_archive(
+        odd / "20news-bydate.tar.gz", {**MINI, "20news-bydate-train/sci.med/x1": b"x"}
+    )
+    assert ("train/sci.med/x1", "", "sci.med") in read_news(odd)[0]
+    assert not cache_dir.exists() or list(cache_dir.iterdir()) == []
+
+
+def test_cache_build_removes_what_a_killed_build_left(mini_home: Path, cache_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = cache_dir / f".tmp-{dead.stdout.strip()}-abc"
+    write(stale / "20news-bydate-train" / "sci.space" / "1", b"half written")
+    live = cache_dir / f".tmp-{os.getpid()}-xyz"  # a build under way in a live process
+    live.mkdir()
+    read_news(mini_home)
+    assert not stale.exists() and live.exists()
+    assert len([p for p in cache_dir.iterdir() if not p.name.startswith(".")]) == 1

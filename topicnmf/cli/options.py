@@ -311,10 +311,29 @@ def corpus_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 help="Text encoding of the input files.",
             ),
             click.option(
+                "--encoding-errors",
+                type=click.Choice(["skip", "strict", "replace"]),
+                default="skip",
+                show_default=True,
+                help="Text that does not decode: skip such a file of a directory (with a "
+                "warning), stop with an error (strict), or replace the bad bytes.",
+            ),
+            click.option(
+                "--csv-lenient",
+                is_flag=True,
+                help="Read CSV/TSV as the csv module does: extra fields ignored, and a stray "
+                "quote may merge rows [default: strict, such rows are errors].",
+            ),
+            click.option(
                 "--data-home",
                 envvar="TOPICNMF_DATA_HOME",
                 type=click.Path(file_okay=False),
                 help="Folder holding 20news-bydate.tar.gz (env TOPICNMF_DATA_HOME).",
+            ),
+            click.option(
+                "--download",
+                is_flag=True,
+                help="20 Newsgroups: download it (with scikit-learn) if it is not found.",
             ),
             click.option("--categories", help="20 Newsgroups: comma-separated newsgroups to keep."),
             click.option(
@@ -334,7 +353,10 @@ CORPUS_KEYS = (
     "text_column",
     "id_column",
     "encoding",
+    "encoding_errors",
+    "csv_lenient",
     "data_home",
+    "download",
     "categories",
     "remove",
 )
@@ -365,7 +387,10 @@ def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> A
             text_column=opts.get("text_column") or "text",
             id_column=opts.get("id_column"),
             encoding=opts.get("encoding") or "utf-8",
+            encoding_errors=opts.get("encoding_errors") or "skip",
+            csv_lenient=bool(opts.get("csv_lenient")),
             data_home=opts.get("data_home"),
+            download=bool(opts.get("download")),
             categories=categories,
             remove=remove,
         )

@@ -17,6 +17,8 @@ from typing import IO, Any, BinaryIO
 
 from topicnmf.corpus.base import CorpusStats, Item, Options, same_file, show
 from topicnmf.corpus.decoding import (
+    GZIP_MAGIC,
+    SNIFF_BYTES,
     STREAM_ERRORS,
     DecodeError,
     first_decode_error,
@@ -123,7 +125,7 @@ class DirSource:
         try:
             with os.scandir(folder) as it:
                 # small tuples, not DirEntry objects: a folder may hold 100,000 files
-                return sorted((e.name, e.is_dir(), e.is_file()) for e in it)
+                return sorted((e.name, *_kind(e)) for e in it)
         except OSError as exc:
             raise stream_error(show(folder), exc) from None
 
@@ -263,6 +265,14 @@ class DirSource:
         yield from parse(stream, self.format, self.opts, where)
 
 
+def _kind(entry: os.DirEntry[str]) -> tuple[bool, bool]:
+    """(is a folder, is a regular file), links followed; neither for a broken link or loop."""
+    try:
+        return entry.is_dir(), entry.is_file()
+    except OSError:
+        return False, False
+
+
 def _identity(path: str) -> tuple[int, int]:
     st = os.stat(path)
     return st.st_dev, st.st_ino
@@ -360,6 +370,8 @@ class SpooledSource:
                         chunk = chunk.encode("utf-8", errors="surrogateescape")
                         decoding = resolve_decoding("utf-8", self.opts.decoding.errors)
                         self.opts = dataclasses.replace(self.opts, decoding=decoding)
+                    if size < SNIFF_BYTES <= size + len(chunk):
+                        self._check_head(b"".join(chunks) + chunk)
                     if out is None and size + len(chunk) > STDIN_MEMORY_LIMIT:
                         fd, self._file = tempfile.mkstemp(prefix="topicnmf-stdin-")
                         self._finalizer = weakref.finalize(self, _unlink, self._file)
@@ -386,6 +398,11 @@ class SpooledSource:
                 out.close()
         if self._file is None:
             self._data = b"".join(chunks)
+
+    def _check_head(self, head: bytes) -> None:
+        # binary found early, not after spooling all of it: /dev/zero never ends
+        if not head.startswith(GZIP_MAGIC):
+            _check_text_head(head[:SNIFF_BYTES], self.where, self.opts)
 
     def close(self) -> None:
         if self._finalizer is not None:
