@@ -1482,3 +1482,14 @@ def test_cache_build_removes_what_a_killed_build_left(mini_home: Path, cache_dir
     read_news(mini_home)
     assert not stale.exists() and live.exists()
     assert len([p for p in cache_dir.iterdir() if not p.name.startswith(".")]) == 1
+
+
+def test_reads_path_of_20_newsgroups(tmp_path: Path, no_news_homes: Path) -> None:
+    archive = make_news_archive(tmp_path / "a" / "20news-bydate.tar.gz", MINI)
+    corpus = load_corpus(["20newsgroups"], data_home=archive.parent)
+    assert corpus.reads_path(archive) and not corpus.reads_path(tmp_path / "a" / "out.csv")
+    folders = make_news_folders(tmp_path / "f", MINI)
+    train = load_corpus(["20newsgroups"], data_home=folders)
+    assert train.reads_path(folders / "20news-bydate-train" / "sci.space" / "new")
+    assert not train.reads_path(folders / "20news-bydate-test" / "sci.space" / "new")
+    assert not train.reads_path(folders / "out.csv")

@@ -526,3 +526,19 @@ def test_a_signal_while_the_cache_is_written_leaves_no_cache(tmp_path: Path) -> 
     returncode, seconds, err = _stops_within_a_second(proc, signal.SIGTERM)
     assert returncode == 143 and seconds < 1.0, (returncode, seconds, err)
     assert list(cache.iterdir()) == []  # neither the cache nor its temporary folder
+
+
+def test_checking_a_csv_file_reads_only_its_header(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "big.csv"
+    path.write_text("id,text\n1," + "word " * 1_000_000 + "\n")  # a 5 MB first field
+    tracemalloc.start()
+    try:
+        corpus = load_corpus([path])  # checks the columns now
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # neither parsed nor kept: the csv module builds a field 4 bytes a character
+    assert peak < 2 << 20 and held < 1 << 20, (held, peak)
+    assert len(next(iter(corpus)).text) == 5_000_000

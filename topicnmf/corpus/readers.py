@@ -102,6 +102,15 @@ def _find_column(header: list[str], name: str, where: str, param: str) -> int:
     )
 
 
+def _kept(lines: Iterator[str], span: list[str]) -> Iterator[str]:
+    # a function of its own, not a method: a generator holding the _Rows would make a
+    # reference cycle, and an abandoned reader (with the csv module's buffer, 4 bytes a
+    # character of the longest field) would live until the garbage collector runs
+    for line in lines:
+        span.append(line)
+        yield line
+
+
 class _Rows:
     """csv.reader over the lines of a stream, with the physical lines of each record."""
 
@@ -113,13 +122,9 @@ class _Rows:
         self.span: list[str] = []  # the lines of the record being read (strict mode)
         self.first = 1  # the line the record being read starts on
         lines = (text for _, text in iter_lines(stream, opts.decoding, where, keepends=True))
-        self.reader = csv.reader(self._keep(lines), delimiter=delimiter, strict=self.strict)
-
-    def _keep(self, lines: Iterator[str]) -> Iterator[str]:
-        for line in lines:
-            if self.strict:
-                self.span.append(line)
-            yield line
+        if self.strict:
+            lines = _kept(lines, self.span)
+        self.reader = csv.reader(lines, delimiter=delimiter, strict=self.strict)
 
     def next(self) -> list[str] | None:
         """The next row ([] for a blank line), or None at the end."""
@@ -152,7 +157,7 @@ class _Rows:
             )
         return CorpusError(
             f"{self.where} line {self.reader.line_num} is not valid {self.kind} "
-            f"({message}); check its quotes",
+            f"({message}); a stray quote?",
             param=param,
             path=self.where,
         )
@@ -165,8 +170,8 @@ class _Rows:
         if all(self._numbered_row(line, width, key_index) for line in self.span):
             raise CorpusError(
                 f"{self.where} line {self.first}: a quoted field runs on to line {last}, and "
-                "each of those lines reads as a whole row on its own; a stray quote "
-                "merged them? Fix the quote",
+                "each of those lines reads as a whole row on its own: a stray quote "
+                "merged them?",
                 param="csv_lenient",
                 path=self.where,
             )
@@ -184,20 +189,32 @@ class _Rows:
         return len(fields) == width and _ROW_NUMBER.fullmatch(fields[key_index]) is not None
 
 
-def _parse_table(stream: BinaryIO, opts: Options, where: str, delimiter: str) -> Parsed:
+def _open_table(
+    stream: BinaryIO, opts: Options, where: str, delimiter: str
+) -> tuple[_Rows, list[str], int, int | None]:
+    """The rows after the header, the header, and the text and id columns."""
     rows = _Rows(stream, opts, where, delimiter)
     header = rows.next()
     if header is None:
         raise CorpusError(
             f"{where} is empty; it needs a header row and one row per document", path=where
         )
-    width = len(header)
     text_idx = _find_column(header, opts.text_column, where, "text_column")
     id_idx = None
-    seen: set[str] | None = None
     if opts.id_column is not None:
         id_idx = _find_column(header, opts.id_column, where, "id_column")
-        seen = set()
+    return rows, header, text_idx, id_idx
+
+
+def check_columns(stream: BinaryIO, fmt: str, opts: Options, where: str) -> None:
+    """Read a CSV/TSV header only: a missing column is an error before any row is read."""
+    _open_table(stream, opts, where, "," if fmt == "csv" else "\t")
+
+
+def _parse_table(stream: BinaryIO, opts: Options, where: str, delimiter: str) -> Parsed:
+    rows, header, text_idx, id_idx = _open_table(stream, opts, where, delimiter)
+    width = len(header)
+    seen: set[str] | None = None if id_idx is None else set()
     needed = max(text_idx, -1 if id_idx is None else id_idx)
     record = 0
     while (row := rows.next()) is not None:
@@ -207,10 +224,12 @@ def _parse_table(stream: BinaryIO, opts: Options, where: str, delimiter: str) ->
         at = f"{where} line {rows.first}"
         rows.check_span(width, 0 if id_idx is None else id_idx)
         if len(row) <= needed or (rows.strict and len(row) != width):
+            # leniently, a row with extra fields is read: then the advice is that option
+            lenient = len(row) > needed
             raise CorpusError(
-                f"{at} has {len(row)} field(s) but the header has {width}; fix the row "
-                "or its quotes",
-                param="csv_lenient" if len(row) > needed else None,
+                f"{at} has {len(row)} field(s) but the header has {width}"
+                + ("" if lenient else "; fix the row or its quotes"),
+                param="csv_lenient" if lenient else None,
                 path=where,
             )
         if id_idx is None:

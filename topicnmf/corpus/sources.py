@@ -29,7 +29,7 @@ from topicnmf.corpus.decoding import (
     sniff,
     stream_error,
 )
-from topicnmf.corpus.readers import detect_format, parse
+from topicnmf.corpus.readers import check_columns, detect_format, parse
 from topicnmf.errors import CorpusError
 
 logger = logging.getLogger("topicnmf")
@@ -90,8 +90,7 @@ class FileSource:
         with self._open() as stream:
             _check_text_head(sniff(stream), self.where, self.opts)
             if self.format in ("csv", "tsv"):
-                # reads only the header: a missing column is reported before any work
-                next(parse(stream, self.format, self.opts, self.where), None)
+                check_columns(stream, self.format, self.opts, self.where)
 
     def close(self) -> None:
         pass

@@ -65,6 +65,9 @@ def _group_digest(entries: Iterable[tuple[str, bytes]]) -> str:
 
 
 def _number_order(name: str) -> int:
+    """A message's place in its folder; ValueError for a name the cache never writes."""
+    if not _NUMBER.fullmatch(name):
+        raise ValueError(name)
     return int(name)
 
 
@@ -176,7 +179,7 @@ class CacheBuilder:
     def __init__(self, target: ExtractedArchive, tmp: Path, groups: Iterable[Key]) -> None:
         self.target = target
         self.tmp = tmp
-        self.groups = {key: {} for key in groups}  # type: dict[Key, dict[str, bytes]]
+        self.groups: dict[Key, dict[str, bytes]] = {key: {} for key in groups}
         self.usable = True
 
     def __enter__(self) -> CacheBuilder:

@@ -256,17 +256,17 @@ class NewsgroupsSource:
         pass
 
     def reads_path(self, path: str) -> bool:
-        self.check()
+        """Whether ``path`` is the archive, or a file inside the extracted folders read."""
         if self.location is None or self.kind == "sklearn":
             return False
         try:
-            target = os.path.realpath(path)
             if self.kind == "archive":
-                return os.path.samefile(self.location, path) if os.path.exists(path) else False
+                return os.path.exists(path) and os.path.samefile(self.location, path)
+            target = os.path.realpath(path)
             base = os.path.realpath(self.location)
         except OSError:
             return False
-        return any(target.startswith(os.path.join(base, FOLDERS[s]) + os.sep) for s in self.splits)
+        return any(target.startswith(os.path.join(base, FOLDERS[s], "")) for s in self.splits)
 
     # ------------------------------------------------------------------ reading
 
