@@ -332,7 +332,7 @@ def test_a_compressed_document_beyond_the_bound_is_refused(
     from topicnmf.corpus import decoding, readers
 
     monkeypatch.setattr(decoding, "MAX_DOCUMENT_BYTES", 1 << 20)
-    monkeypatch.setattr(readers, "MAX_DOCUMENT_BYTES", 1 << 20)
+    monkeypatch.setattr(readers, "MAX_FIELD_CHARS", 1 << 20)
     body = b"a" * (3 << 20)
     data = {
         "a.txt.gz": b"short\n" + body + b"\n",
@@ -542,3 +542,15 @@ def test_checking_a_csv_file_reads_only_its_header(tmp_path: Path) -> None:
     # neither parsed nor kept: the csv module builds a field 4 bytes a character
     assert peak < 2 << 20 and held < 1 << 20, (held, peak)
     assert len(next(iter(corpus)).text) == 5_000_000
+
+
+def test_a_csv_field_beyond_its_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from topicnmf.corpus import readers
+
+    monkeypatch.setattr(readers, "MAX_FIELD_CHARS", 1000)
+    path = tmp_path / "d.csv"
+    path.write_text('id,text\n1,short\n2,"' + "long line\n" * 150 + '"\n')
+    message = read_error([path])
+    assert "d.csv line 3 holds a field longer than 1,000 characters" in message
