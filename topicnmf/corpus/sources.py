@@ -119,6 +119,7 @@ class DirSource:
         self.where = show(path)
         self.format = opts.format or "document"
         self.glob = (opts.glob or DIRECTORY_GLOBS.get(self.format, "*.txt")).lower()
+        self._folders: dict[tuple[int, int], str] | None = None
 
     def _entries(self, folder: str) -> list[tuple[str, bool, bool]]:
         try:
@@ -129,13 +130,15 @@ class DirSource:
             raise stream_error(show(folder), exc) from None
 
     def walk(
-        self, stats: CorpusStats | None, on_folder: Callable[[str, str], None] | None = None
+        self, stats: CorpusStats | None, folders: dict[tuple[int, int], str] | None = None
     ) -> Iterator[tuple[str, str]]:
-        """(path relative to the directory, path) of each regular file, in sorted order."""
+        """(path relative to the directory, path) of each regular file, in sorted order.
+
+        ``folders`` receives each folder read: (device, inode) -> its relative path + "/".
+        """
         root = os.fspath(self.path)
-        seen: dict[tuple[int, int], str] = {_identity(root): ""}
-        if on_folder is not None:
-            on_folder(root, "")
+        seen = {} if folders is None else folders
+        seen[_identity(root)] = ""
         stack = [(root, "", iter(self._entries(root)))]
         while stack:
             folder, rel, entries = stack[-1]
@@ -154,16 +157,15 @@ class DirSource:
                 if key in seen:
                     if stats is not None:
                         stats.skipped_links += 1
+                        first = os.path.join(self.where, seen[key]).rstrip("/")
                         logger.warning(
                             "skipping %s: it is a folder already read (as %s)",
                             show(path),
-                            show(os.path.join(self.where, seen[key]) if seen[key] else self.where),
+                            show(first),
                         )
                     continue
-                seen[key] = f"{rel}{name}"
-                if on_folder is not None:
-                    on_folder(path, f"{rel}{name}/")
-                stack.append((path, f"{rel}{name}/", iter(self._entries(path))))
+                seen[key] = f"{rel}{name}/"
+                stack.append((path, seen[key], iter(self._entries(path))))
             elif is_file:
                 yield f"{rel}{name}", path
 
@@ -197,21 +199,19 @@ class DirSource:
     def reads_path(self, path: str) -> bool:
         """Whether the walk would read a file at ``path`` (which need not exist yet)."""
         parent, name = os.path.split(os.path.abspath(path))
+        if name.startswith("."):
+            return False
         try:
             target = _identity(parent)
         except OSError:
             return False
-        found: list[str] = []
-
-        def on_folder(folder: str, rel: str) -> None:
-            if not found and _identity(folder) == target:
-                found.append(rel)
-
-        for _ in self.walk(None, on_folder):
-            pass
-        if not found or name.startswith("."):
-            return False
-        return self.matches(found[0] + name)
+        if self._folders is None:  # one walk answers for every output of a command
+            folders: dict[tuple[int, int], str] = {}
+            for _ in self.walk(None, folders):
+                pass
+            self._folders = folders
+        rel = self._folders.get(target)
+        return rel is not None and self.matches(rel + name)
 
     def items(self, stats: CorpusStats) -> Iterator[Item]:
         skipped = _Skipped(self.where)

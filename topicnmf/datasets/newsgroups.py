@@ -197,7 +197,8 @@ class NewsgroupsSource:
                 )
             if home not in homes:
                 homes.append(home)
-        homes.append(_sklearn_data_home())
+        if _sklearn_data_home() not in homes:
+            homes.append(_sklearn_data_home())
         return homes
 
     def _locate(self) -> None:
