@@ -1493,3 +1493,45 @@ def test_reads_path_of_20_newsgroups(tmp_path: Path, no_news_homes: Path) -> Non
     assert train.reads_path(folders / "20news-bydate-train" / "sci.space" / "new")
     assert not train.reads_path(folders / "20news-bydate-test" / "sci.space" / "new")
     assert not train.reads_path(folders / "out.csv")
+
+
+# ------------------------------------------------------- the command line's corpus options
+
+
+def run_cli(*args: object) -> object:
+    from click.testing import CliRunner
+
+    from topicnmf.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_cli_corpus_options_reach_the_library(tmp_path: Path, no_news_homes: Path) -> None:
+    fit = ("fit", "-k", 1, "-m", tmp_path / "m.npz", "--min-df", 1, "--max-df", 1.0, "-q")
+    d = tmp_path / "docs"
+    write(d / "a.txt", "apples and pears")
+    write(d / "b.txt", b"caf\xe9 and pears")
+    write(d / "c.txt", "plums and apples")
+    assert run_cli(*fit, d).exit_code == 0
+    strict = run_cli(*fit, d, "--encoding-errors", "strict")
+    assert strict.exit_code == 1 and "b.txt line 1" in strict.stderr
+    assert "--encoding latin-1" in strict.stderr  # the advice the command line adds
+    bad = run_cli(*fit, d, "--encoding-errors", "ignore")
+    assert bad.exit_code == 2
+    csv_file = write(tmp_path / "d.csv", "id,text\n1,apples, pears\n2,pears plums\n")
+    refused = run_cli(*fit, csv_file)
+    assert refused.exit_code == 1 and "line 2 has 3 field(s)" in refused.stderr
+    assert "--csv-lenient" in refused.stderr
+    assert run_cli(*fit, csv_file, "--csv-lenient").exit_code == 0
+    home = tmp_path / "home"
+    home.mkdir()
+    missing = run_cli(*fit, "20newsgroups", "--data-home", home)
+    assert missing.exit_code == 1 and "or add --download to fetch it" in missing.stderr
+    asked = run_cli(*fit, "20newsgroups", "--data-home", home, "--download")
+    assert asked.exit_code == 1 and "the download failed" in asked.stderr
+    assert run_cli(*fit, d, "--download").exit_code == 2  # no 20newsgroups source
+    nowhere = run_cli(*fit, "20newsgroups", "--data-home", tmp_path / "nowhere")
+    assert nowhere.exit_code == 1 and "nowhere is not a folder" in nowhere.stderr
+    assert not (tmp_path / "nowhere").exists()
+    category = run_cli(*fit, "20newsgroups", "--data-home", home, "--categories", "sci.spaec")
+    assert category.exit_code == 2 and "sci.space" in category.stderr
