@@ -63,7 +63,7 @@ Bounds and memory
 Texts are streamed: a file is read line by line, directory files one at a time.
 A single document (a line, a JSON line, a whole file) larger than
 :data:`~topicnmf.corpus.base.MAX_DOCUMENT_BYTES` (256 MiB), or a CSV/TSV field
-longer than :data:`~topicnmf.corpus.readers.MAX_FIELD_CHARS` (67,108,864 characters),
+longer than :data:`~topicnmf.corpus.readers.MAX_FIELD_CHARS` (134,217,728 characters),
 is an error, whatever a compressed file inflates to; reading holds a line about
 twice (once as bytes, once as text), a CSV field about six times (the csv module
 builds it 4 bytes a character). Compressed files are streamed without a bound on their total size: a

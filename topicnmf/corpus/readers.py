@@ -31,7 +31,7 @@ from topicnmf.errors import CorpusError
 FORMATS: tuple[str, ...] = ("lines", "document", "csv", "tsv", "jsonl")
 """Values accepted by ``load_corpus(format=...)``."""
 
-MAX_FIELD_CHARS = 64 << 20
+MAX_FIELD_CHARS = 128 << 20
 """The longest CSV/TSV field read: the csv module builds a field 4 bytes a character, so
 this bounds its memory (about 6 times the field at most) below that of other documents."""
 
