@@ -390,7 +390,7 @@ CASES: list[Case] = [
          1, "JSON Lines"),
     Case("unknown 20newsgroups category",
          lambda c: ["fit", "20newsgroups", "--categories", "rec.nope", "--data-home", c.tmp],
-         1, "rec.nope"),
+         2, "rec.nope"),
     Case("unknown 20newsgroups split",
          lambda c: ["fit", "20newsgroups:later", "--data-home", c.tmp], 1, "later"),
     Case("--remove with an unknown part", lambda c: ["fit", c.corpus, "--remove", "bodies"], 2,

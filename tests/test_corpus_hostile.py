@@ -13,11 +13,14 @@ import csv
 import gzip
 import io
 import json
+import os
 import shutil
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -165,17 +168,25 @@ def test_csv_ragged_rows_quotes_and_newlines(rows: list[list[str]], delimiter: s
         path = folder / ("a.csv" if delimiter == "," else "a.tsv")
         path.write_bytes(out.getvalue().encode("utf-8", errors="surrogateescape"))
         docs = read_all([path])
+        lenient = read_all([path], csv_lenient=True)
         # rows with both fields are read back exactly; csv writes [] as a blank line
-        # (a NUL byte makes the file binary, which is refused)
+        # (a NUL byte makes the file binary, which is refused). Strictly, every row has
+        # the header's two fields; leniently, extra fields are ignored
         data_rows = [r for r in rows if r]
         nul = any("\x00" in cell for r in rows for cell in r)
-        if data_rows and not nul and all(len(r) >= 2 for r in data_rows):
+        if data_rows and not nul and all(len(r) == 2 for r in data_rows):
             assert docs is not None
             assert [d.text for d in docs] == [r[1] for r in data_rows]
+        if data_rows and not nul and all(len(r) >= 2 for r in data_rows):
+            assert lenient is not None
+            assert [d.text for d in lenient] == [r[1] for r in data_rows]
+        if any(len(r) not in (0, 2) for r in rows) and not nul:
+            assert docs is None  # a row with another number of fields is refused
         # the same text broken by a stray quote or cut short must not crash
         raw = out.getvalue().encode("utf-8", errors="surrogateescape")
         path.write_bytes(raw[: len(raw) // 2] + b'"' + raw[len(raw) // 2 :])
         read_all([path])
+        read_all([path], csv_lenient=True)
 
 
 json_values = st.recursive(
@@ -249,3 +260,297 @@ def test_lines_round_trip_with_empty_and_stopword_documents(docs: list[str], lin
 )
 def test_newsgroup_cleaning_never_fails(text: str, remove: set[str]) -> None:
     assert isinstance(strip_newsgroup(text, remove), str)
+
+
+# ----------------------------------------------------------------- hostile corpora, one by one
+
+
+@contextlib.contextmanager
+def no_news_elsewhere() -> Iterator[None]:
+    """Only the data home given is searched; nothing is downloaded."""
+    old = {k: os.environ.get(k) for k in ("SCIKIT_LEARN_DATA", "TOPICNMF_DATA_HOME")}
+    with scratch() as empty:
+        os.environ["SCIKIT_LEARN_DATA"] = str(empty)
+        os.environ.pop("TOPICNMF_DATA_HOME", None)
+        try:
+            yield
+        finally:
+            for key, value in old.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        k = min(len(buffer), self.n)
+        buffer[:k] = bytes(k)
+        self.n -= k
+        return k
+
+
+def test_an_archive_of_huge_members_is_refused_within_its_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a 1.4 MB archive whose members inflate to 60 MB each: skipped one by one, then the
+    # whole refused at 256 MiB, without memory growth and without writing a cache
+    home = tmp_path / "home"
+    home.mkdir()
+    with tarfile.open(home / "20news-bydate.tar.gz", "w:gz", compresslevel=1) as tar:
+        for i in range(5):
+            info = tarfile.TarInfo(f"20news-bydate-train/sci.space/{i}")
+            info.size = 60 << 20
+            tar.addfile(info, io.BufferedReader(_Zeros(info.size), 1 << 20))
+    assert (home / "20news-bydate.tar.gz").stat().st_size < 2 << 20
+    monkeypatch.setenv("TOPICNMF_CACHE_DIR", str(tmp_path / "cache"))
+    with no_news_elsewhere():
+        message = read_error(["20newsgroups"], data_home=home)
+    assert "inflates to more than 256 MiB" in message and "archive looks damaged" in message
+    cached = sum(p.stat().st_size for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert cached == 0
+
+
+def read_error(sources: list, **options: object) -> str:
+    try:
+        list(load_corpus(sources, **options))
+    except CorpusError as exc:
+        return str(exc)
+    raise AssertionError("no error")
+
+
+@pytest.mark.parametrize("name", ["a.txt.gz", "a.csv.gz", "a.jsonl.gz"])
+def test_a_compressed_document_beyond_the_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from topicnmf.corpus import decoding, readers
+
+    monkeypatch.setattr(decoding, "MAX_DOCUMENT_BYTES", 1 << 20)
+    monkeypatch.setattr(readers, "MAX_FIELD_CHARS", 1 << 20)
+    body = b"a" * (3 << 20)
+    data = {
+        "a.txt.gz": b"short\n" + body + b"\n",
+        "a.csv.gz": b'text\nshort\n"' + body + b'"\n',
+        "a.jsonl.gz": b'{"text": "short"}\n{"text": "' + body + b'"}\n',
+    }[name]
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data, compresslevel=1))
+    corpus = iter(load_corpus([path]))
+    assert next(corpus).text == "short"
+    with pytest.raises(CorpusError, match=r"line [23] .*longer than 1 MiB"):
+        next(corpus)
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "big.txt.gz").write_bytes(gzip.compress(body, compresslevel=1))
+    assert "big.txt.gz is longer than 1 MiB" in read_error([d], glob="*.gz")
+
+
+def test_special_files_in_a_directory_are_not_read(tmp_path: Path) -> None:
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a.txt").write_text("plain text")
+    os.mkfifo(d / "fifo.txt")  # opening it would wait for a writer forever
+    (d / "zero.txt").symlink_to("/dev/zero")
+    (d / "loop1.txt").symlink_to(d / "loop2.txt")
+    (d / "loop2.txt").symlink_to(d / "loop1.txt")
+    (d / "dangling.txt").symlink_to(d / "nowhere.txt")
+    assert [doc.id for doc in load_corpus([d])] == ["a.txt"]
+
+
+def test_a_device_given_as_a_source_is_refused_at_once(tmp_path: Path) -> None:
+    assert "/dev/zero looks like a binary file" in read_error(["/dev/zero"])
+    assert "/dev/null is empty" in read_error(["/dev/null"])
+
+
+def test_a_cut_short_gzip_in_a_directory_is_an_error(tmp_path: Path) -> None:
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a.txt").write_text("fine")
+    whole = gzip.compress(os.urandom(30_000).hex().encode())
+    (d / "b.txt.gz").write_bytes(whole[: len(whole) - 100])
+    assert "the gzip data is damaged or cut short" in read_error([d], glob="*.txt*")
+
+
+def test_reading_a_long_line_holds_it_about_twice(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    size = 32 << 20
+    path = tmp_path / "line.txt"
+    with open(path, "wb") as out:
+        chunk = (b"word " * 220_000)[: 1 << 20]
+        for _ in range(size >> 20):
+            out.write(chunk)
+        out.write(b"\n")
+    code = (
+        "import sys, tracemalloc\n"
+        "from topicnmf.corpus import load_corpus\n"
+        "corpus = load_corpus([sys.argv[1]])\n"
+        "tracemalloc.start()\n"
+        "n = sum(len(d.text) for d in corpus)\n"
+        "print(n, tracemalloc.get_traced_memory()[1])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    chars, peak = map(int, out.stdout.split())
+    assert chars == size
+    assert peak < 2.2 * size, peak / size
+
+
+# ------------------------------------------------------------ signals while reading (processes)
+
+
+def _blocked_in(pid: int, waits: tuple[str, ...], timeout: float = 20.0) -> bool:
+    """Wait until a process sleeps in one of these kernel waits (Linux); False if unknown."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/wchan") as fh:
+                wchan = fh.read()
+            if any(w in wchan for w in waits):
+                return True
+        except OSError:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def _stops_within_a_second(proc, signum: int) -> tuple[int, float, str]:  # noqa: ANN001
+    import time
+
+    start = time.monotonic()
+    proc.send_signal(signum)
+    try:
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    return proc.returncode, time.monotonic() - start, err
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/wchan"), reason="needs Linux /proc")
+@pytest.mark.parametrize(("signame", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_ends_a_run_blocked_reading_stdin(tmp_path: Path, signame: str, code: int) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "topicnmf", "fit", "-", "-k", "2", "-m", str(tmp_path / "m.npz")],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        proc.stdin.write("one document\n")  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+        assert _blocked_in(proc.pid, ("pipe_read", "pipe_wait"))
+        returncode, seconds, err = _stops_within_a_second(proc, getattr(signal, signame))
+    finally:
+        proc.kill()
+        proc.stdin.close()  # type: ignore[union-attr]
+    assert returncode == code, err
+    assert seconds < 1.0 and "Traceback" not in err
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/wchan"), reason="needs Linux /proc")
+def test_a_signal_ends_a_run_waiting_for_a_named_pipe(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "docs.txt"
+    os.mkfifo(fifo)  # nobody ever writes: opening it waits
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "topicnmf", "fit", str(fifo), "-k", "2", "-m", str(tmp_path / "m")],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert _blocked_in(proc.pid, ("fifo_open", "wait_for_partner"))
+    returncode, seconds, err = _stops_within_a_second(proc, signal.SIGINT)
+    assert returncode == 130 and seconds < 1.0, (returncode, seconds, err)
+
+
+SLOW_CACHE_BUILD = """
+import sys, time
+from topicnmf.datasets import cache
+real_add = cache.CacheBuilder.add
+def slow_add(self, key, name, data):
+    time.sleep(0.02)
+    return real_add(self, key, name, data)
+cache.CacheBuilder.add = slow_add
+from topicnmf.cli import main
+sys.exit(main(["fit", "20newsgroups:all", "-k", "2", "--data-home", sys.argv[1],
+               "-m", sys.argv[2], "-q"]))
+"""
+
+
+def test_a_signal_while_the_cache_is_written_leaves_no_cache(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with tarfile.open(home / "20news-bydate.tar.gz", "w:gz") as tar:
+        for i in range(300):
+            data = f"Subject: {i}\n\nmessage number {i} about space".encode()
+            info = tarfile.TarInfo(f"20news-bydate-train/sci.space/{i}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    cache = tmp_path / "cache"
+    env = dict(os.environ, TOPICNMF_CACHE_DIR=str(cache), SCIKIT_LEARN_DATA=str(tmp_path / "sk"))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_CACHE_BUILD, str(home), str(tmp_path / "m.npz")],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not list(cache.rglob("20news-bydate-train")):
+        time.sleep(0.02)
+    time.sleep(0.2)  # a few messages written, most not
+    returncode, seconds, err = _stops_within_a_second(proc, signal.SIGTERM)
+    assert returncode == 143 and seconds < 1.0, (returncode, seconds, err)
+    assert list(cache.iterdir()) == []  # neither the cache nor its temporary folder
+
+
+def test_checking_a_csv_file_reads_only_its_header(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "big.csv"
+    path.write_text("id,text\n1," + "word " * 1_000_000 + "\n")  # a 5 MB first field
+    tracemalloc.start()
+    try:
+        corpus = load_corpus([path])  # checks the columns now
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # neither parsed nor kept: the csv module builds a field 4 bytes a character
+    assert peak < 2 << 20 and held < 1 << 20, (held, peak)
+    assert len(next(iter(corpus)).text) == 5_000_000
+
+
+def test_a_csv_field_beyond_its_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from topicnmf.corpus import readers
+
+    monkeypatch.setattr(readers, "MAX_FIELD_CHARS", 1000)
+    path = tmp_path / "d.csv"
+    path.write_text('id,text\n1,short\n2,"' + "long line\n" * 150 + '"\n')
+    message = read_error([path])
+    assert "d.csv line 3 holds a field longer than 1,000 characters" in message

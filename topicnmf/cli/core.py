@@ -147,9 +147,10 @@ class TopicNMFGroup(click.Group):
         except TopicNMFError as exc:
             if debug():
                 raise
-            from topicnmf.cli.options import with_advice
+            from topicnmf.cli.options import command_options, with_advice
 
-            error_line(with_advice(exc))
+            command = self.get_command(ctx, ctx.invoked_subcommand or "")
+            error_line(with_advice(exc, command_options(command)))
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader (e.g. `head`) has gone: stop quietly. Point stdout at /dev/null so

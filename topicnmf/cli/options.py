@@ -71,7 +71,8 @@ _ADVICE: dict[str, str] = {
     "encoding": "give the file's encoding with --encoding, e.g. --encoding latin-1",
     "format": "give the format with --input-format",
     "glob": "use --glob to choose the files, e.g. --glob '*.md'",
-    "data_home": "give its folder with --data-home or TOPICNMF_DATA_HOME",
+    "data_home": "give the folder that holds 20news-bydate.tar.gz with --data-home or "
+    "TOPICNMF_DATA_HOME",
     "download": "or add --download to fetch it",
     "csv_lenient": "fix the quotes, or read it leniently with --csv-lenient",
     "min_df": "lower --min-df or raise --max-df",
@@ -84,6 +85,13 @@ _ADVICE: dict[str, str] = {
     "model": "fit one with 'topicnmf fit CORPUS -m PATH', or name another with -m "
     "(or TOPICNMF_MODEL)",
 }
+
+
+def command_options(command: click.Command | None) -> set[str] | None:
+    """Every option string of a command (``--glob``, ``-k``), or None when unknown."""
+    if command is None:
+        return None
+    return {opt for param in command.params for opt in getattr(param, "opts", ())}
 
 
 def with_advice(exc: TopicNMFError, available: set[str] | None = None) -> str:
@@ -308,10 +316,29 @@ def corpus_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 help="Text encoding of the input files.",
             ),
             click.option(
+                "--encoding-errors",
+                type=click.Choice(["skip", "strict", "replace"]),
+                default="skip",
+                show_default=True,
+                help="Text that does not decode: skip such a file of a directory (with a "
+                "warning), stop with an error (strict), or replace the bad bytes.",
+            ),
+            click.option(
+                "--csv-lenient",
+                is_flag=True,
+                help="Read CSV/TSV as the csv module does: extra fields ignored, and a stray "
+                "quote may merge rows [default: strict, such rows are errors].",
+            ),
+            click.option(
                 "--data-home",
                 envvar="TOPICNMF_DATA_HOME",
                 type=click.Path(file_okay=False),
                 help="Folder holding 20news-bydate.tar.gz (env TOPICNMF_DATA_HOME).",
+            ),
+            click.option(
+                "--download",
+                is_flag=True,
+                help="20 Newsgroups: download it (with scikit-learn) if it is not found.",
             ),
             click.option("--categories", help="20 Newsgroups: comma-separated newsgroups to keep."),
             click.option(
@@ -331,7 +358,10 @@ CORPUS_KEYS = (
     "text_column",
     "id_column",
     "encoding",
+    "encoding_errors",
+    "csv_lenient",
     "data_home",
+    "download",
     "categories",
     "remove",
 )
@@ -362,7 +392,10 @@ def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> A
             text_column=opts.get("text_column") or "text",
             id_column=opts.get("id_column"),
             encoding=opts.get("encoding") or "utf-8",
+            encoding_errors=opts.get("encoding_errors") or "skip",
+            csv_lenient=bool(opts.get("csv_lenient")),
             data_home=opts.get("data_home"),
+            download=bool(opts.get("download")),
             categories=categories,
             remove=remove,
         )
