@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ from hypothesis import settings
 os.environ["TOPICNMF_OFFLINE"] = "1"
 # ... and never write to the user's cache folder; the archive-cache tests turn it on in tmp_path
 os.environ["TOPICNMF_CACHE_DIR"] = "none"
+# ... and never see the user's own data: no data home but the ones a test names
+os.environ.pop("TOPICNMF_DATA_HOME", None)
+os.environ.pop("TOPICNMF_MODEL", None)
+os.environ["SCIKIT_LEARN_DATA"] = tempfile.mkdtemp(prefix="topicnmf-tests-sklearn-")
 
 # Property tests are deterministic by default (the same examples on every run, nothing kept
 # between runs); HYPOTHESIS_PROFILE=explore searches anew each time.

@@ -339,6 +339,30 @@ def _corpus_check(option: str, command: str, tmp: Path) -> None:
         }
         a = _read(command, tmp, source, "--data-home", home)
         b = _read(command, tmp, source, "--data-home", home, *extra[option])
+    elif option == "encoding_errors":
+        d = tmp / "mixed"
+        d.mkdir()
+        (d / "a.txt").write_text("apples pears plums orbits\n")
+        (d / "b.txt").write_bytes("caf\xe9 moons rockets orbits\n".encode("latin-1"))
+        (d / "c.txt").write_text("rockets moons apples pears\n")
+        strict = _invoke(command, tmp, d, "--encoding-errors", "strict")
+        assert strict.exit_code == 1 and "b.txt" in strict.stderr, strict.stderr
+        a, b = _read(command, tmp, d), _read(command, tmp, d, "--encoding-errors", "replace")
+    elif option == "csv_lenient":
+        f = tmp / "stray.csv"
+        f.write_text("id,text\n1,apples, pears\n2,rockets moons\n3,apples moons\n")
+        strict = _invoke(command, tmp, f)
+        assert strict.exit_code == 1 and "--csv-lenient" in strict.stderr, strict.stderr
+        _read(command, tmp, f, "--csv-lenient")
+        return
+    elif option == "download":
+        empty = tmp / "empty"
+        empty.mkdir()
+        plain = _invoke(command, tmp, "20newsgroups", "--data-home", empty)
+        assert plain.exit_code == 1 and "--download" in plain.stderr, plain.stderr
+        asked = _invoke(command, tmp, "20newsgroups", "--data-home", empty, "--download")
+        assert asked.exit_code == 1 and "downloads are off" in asked.stderr, asked.stderr
+        return
     else:
         raise AssertionError(option)
     assert a != b, (command, option)
@@ -353,6 +377,9 @@ CORPUS_OPTIONS = (
     "data_home",
     "categories",
     "remove",
+    "encoding_errors",
+    "csv_lenient",
+    "download",
 )
 for _command in CORPUS_COMMANDS:
     for _option in CORPUS_OPTIONS:

@@ -160,8 +160,8 @@ class OutputPlan:
             reads = getattr(corpus, "reads_path", None)
             if reads is not None and reads(out.target.path):
                 raise click.UsageError(
-                    f"{out.option} {terminal_safe(repr(out.given))} is also read as part of "
-                    "the corpus; write it somewhere else"
+                    f"{out.option} {terminal_safe(repr(out.given))} is also an input (read as "
+                    "part of the corpus); write the output elsewhere"
                 )
         for source in sources:
             if os.path.isfile(source):
