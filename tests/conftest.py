@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,6 +19,7 @@ os.environ["TOPICNMF_CACHE_DIR"] = "none"
 os.environ.pop("TOPICNMF_DATA_HOME", None)
 os.environ.pop("TOPICNMF_MODEL", None)
 os.environ["SCIKIT_LEARN_DATA"] = tempfile.mkdtemp(prefix="topicnmf-tests-sklearn-")
+atexit.register(shutil.rmtree, os.environ["SCIKIT_LEARN_DATA"], True)
 
 # Property tests are deterministic by default (the same examples on every run, nothing kept
 # between runs); HYPOTHESIS_PROFILE=explore searches anew each time.
