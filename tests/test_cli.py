@@ -310,7 +310,7 @@ def test_assign_document_without_known_words(hobbies_model):
     assert rows[0]["dominant_topic"] != ""
     assert rows[1]["dominant_topic"] == ""
     assert all(float(rows[1][f"topic_{t}"]) == 0 for t in range(4))
-    assert "1 of 2 documents have no word" in result.stderr
+    assert "1 of 2 documents has no word" in result.stderr
 
 
 def test_info_reports_everything(hobbies_model):

@@ -184,7 +184,7 @@ def test_binary_warnings_before_the_first_document_are_summarised(
     assert ids(corpus) == ["b.txt"]
     assert corpus.stats.skipped_binary == 13
     assert len(warnings_log) == 12  # 10 names, one "2 more", then c.txt
-    assert "skipped 2 more binary file(s)" in warnings_log[10]
+    assert "skipped 2 more binary files" in warnings_log[10]
     assert "c.txt" in warnings_log[11]
 
 
@@ -823,7 +823,7 @@ def test_a_directory_whose_every_file_is_skipped_is_an_error(
     with pytest.raises(CorpusError) as info:
         list(load_corpus([d]))
     message = str(info.value)
-    assert "gave no documents (1 binary file(s) and 1 undecodable file(s) skipped" in message
+    assert "gave no documents (1 binary file and 1 undecodable file skipped" in message
     assert warnings_log == []
 
 

@@ -520,7 +520,7 @@ def _jobs(command: str, tmp: Path, monkeypatch) -> None:
     elif command == "assign":
         from topicnmf.model import TopicModel
 
-        seen = _spy_method(monkeypatch, TopicModel, "transform", "n_threads")
+        seen = _spy_method(monkeypatch, TopicModel, "transform_matrix", "n_threads")
         ok(["assign", "-m", a, HOBBIES, "-q", "--jobs", 1])
     elif command == "evaluate":
         from topicnmf.model import TopicModel

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from topicnmf import __version__, modelfile
+from topicnmf._text import count
 from topicnmf.errors import ParameterError, TopicNMFWarning
 from topicnmf.modelfile import (
     FORMAT_VERSION,
@@ -122,7 +123,9 @@ class TopicModel:
     def top_terms(self, n: int = 10) -> list[list[tuple[str, float]]]:
         """The ``n`` highest-weighted terms of each topic, as (term, weight) pairs.
 
-        Ties are broken by column (alphabetical) order so the result is deterministic.
+        Ties are broken by column (alphabetical) order so the result is deterministic. Terms
+        of weight 0 are not part of a topic and are never listed, so a sparse topic may have
+        fewer than ``n`` (an empty topic none).
         """
         if n < 1:
             raise ParameterError(
@@ -134,7 +137,7 @@ class TopicModel:
         for row in self.H:
             # as a stable sort on -weight: alphabetical order among equal weights
             order = top_indices(row, n)
-            result.append([(vocab[j], float(row[j])) for j in order])
+            result.append([(vocab[j], float(row[j])) for j in order if row[j] > 0])
         return result
 
     def topic_labels(self, n_terms: int = 3) -> list[str]:
@@ -143,7 +146,8 @@ class TopicModel:
         out = []
         for t in range(self.n_topics):
             user = self.labels[t] if self.labels else ""
-            out.append(user or "_".join(term for term, _ in tops[t]))
+            auto = "_".join(term for term, _ in tops[t]) or f"empty_topic_{t}"
+            out.append(user or auto)
         return out
 
     def topics_frame(self, top: int = 10) -> pd.DataFrame:
@@ -444,6 +448,8 @@ class FitOutput:
     W: np.ndarray
     doc_ids: list[str]
     labels: list[str | None]
+    #: training documents left without any term of the vocabulary (their W rows are zero)
+    empty_documents: int = 0
 
 
 class _Recorder:
@@ -540,20 +546,27 @@ def fit(
         reference=TrainingIncidence.from_matrix(V, top_columns),
         dominant_count=dominance_counts(W)[0],
     )
-    return FitOutput(model=model, W=W, doc_ids=recorder.ids, labels=recorder.labels)
+    return FitOutput(
+        model=model,
+        W=W,
+        doc_ids=recorder.ids,
+        labels=recorder.labels,
+        empty_documents=int(np.count_nonzero(np.diff(V.indptr) == 0)),
+    )
 
 
 def _check_k(k: int, n_docs: int, n_terms: int) -> None:
     if k > n_docs:
         raise ParameterError(
-            f"k={k} topics is more than the {n_docs} documents in the corpus; choose k <= {n_docs}",
+            f"k={k} topics is more than the {count(n_docs, 'document')} in the corpus; "
+            f"choose k <= {n_docs:,}",
             param="n_components",
             value=k,
         )
     if k > n_terms:
         raise ParameterError(
-            f"k={k} topics is more than the {n_terms} terms in the vocabulary; choose k <= "
-            f"{n_terms} or keep more terms (a lower min_df, a higher max_df)",
+            f"k={k} topics is more than the {count(n_terms, 'term')} in the vocabulary; "
+            f"choose k <= {n_terms:,} or keep more terms (a lower min_df, a higher max_df)",
             param="n_components",
             value=k,
         )

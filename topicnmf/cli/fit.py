@@ -7,6 +7,7 @@ from typing import IO, Any
 
 import click
 
+from topicnmf._text import count
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
     corpus_options,
@@ -189,7 +190,7 @@ def fit(
             update(description=f"Reading documents ({n:,})")
 
         def on_vectorized(n_docs: int, n_terms: int, nnz: int) -> None:
-            update(description=f"Fitting {k} topics to {n_docs:,} documents", force=True)
+            update(description=f"Fitting {k} topics to {count(n_docs, 'document')}", force=True)
 
         def on_iteration(i: int, loss: float) -> None:
             update(description=f"Fitting {k} topics: iteration {i}, loss {loss:.6g}")
@@ -208,6 +209,13 @@ def fit(
     stats = fitted.stats
     assert stats is not None
     skipped = documents.stats.skipped_binary
+    if out.empty_documents:
+        n = out.empty_documents
+        log.warning(
+            f"{n:,} of {count(stats.n_documents, 'training document')} "
+            f"{'has' if n == 1 else 'have'} no word of the vocabulary (after stop words, "
+            f"--min-df and --max-df); {'it has' if n == 1 else 'they have'} no topic weights"
+        )
     if not stats.converged:
         log.warning(
             f"NMF stopped at --max-iter {config.max_iter} before the loss settled "
@@ -223,9 +231,9 @@ def fit(
             writer.write(out.doc_ids, normalize_rows(out.W))
             writer.close()
     report.info(
-        f"Read {stats.n_documents:,} documents"
+        f"Read {count(stats.n_documents, 'document')}"
         + (f" ({skipped:,} binary files skipped)" if skipped else "")
-        + f"; vocabulary {stats.n_terms:,} terms, {stats.n_nonzero:,} non-zeros "
+        + f"; vocabulary {count(stats.n_terms, 'term')}, {count(stats.n_nonzero, 'non-zero')} "
         f"({stats.seconds_read_vectorize:.2f} s)"
     )
     report.info(

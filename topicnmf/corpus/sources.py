@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+from topicnmf._text import count as counted
 from topicnmf.corpus.base import CorpusStats, Item, Options, same_file, show
 from topicnmf.corpus.decoding import (
     GZIP_MAGIC,
@@ -186,7 +187,7 @@ class DirSource:
                 f"{self.where} is an empty directory; it has no files to read", path=self.where
             )
         raise CorpusError(
-            f"no file in {self.where} matches {self.glob!r} ({seen} other file(s), e.g. "
+            f"no file in {self.where} matches {self.glob!r} ({counted(seen, 'other file')}, e.g. "
             f"{show(example)})",
             param="glob",
             path=self.where,
@@ -234,7 +235,9 @@ class DirSource:
             if skipped.total:
                 detail = skipped.summary()
             else:
-                detail = f"{matched} file(s) match {self.glob!r} but hold no documents"
+                detail = (
+                    f"{counted(matched, 'file')} matching {self.glob!r} but holding no documents"
+                )
             raise CorpusError(f"{self.where} gave no documents ({detail})", path=self.where)
 
     def _file_items(
@@ -312,11 +315,11 @@ class _Skipped:
         for message in self.pending:
             logger.warning("%s", message)
         for kind, n in self.more.items():
-            logger.warning("skipped %d more %s file(s) in %s", n, kind, self.where)
+            logger.warning("skipped %s in %s", counted(n, f"more {kind} file"), self.where)
         self.pending, self.more = [], {}
 
     def summary(self) -> str:
-        parts = [f"{n} {kind} file(s)" for kind, n in self.by_kind.items()]
+        parts = [counted(n, f"{kind} file") for kind, n in self.by_kind.items()]
         return f"{' and '.join(parts)} skipped, e.g. {self.first}"
 
 
