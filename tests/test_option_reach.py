@@ -493,6 +493,19 @@ def _(tmp, fit):
     ]  # fmt: skip
 
 
+@check("assign", "limit")
+def _(tmp, fit):
+    a, _ = _models(tmp)
+    five = ok(["assign", "-m", a, HOBBIES, "--format", "table", "--limit", 5, "-q"]).stdout
+    assert "... and 67 more documents" in five and "doc_006.txt" not in five
+    every = ok(["assign", "-m", a, HOBBIES, "--format", "table", "--limit", 0, "-q"]).stdout
+    assert "more document" not in every and "doc_072.txt" in every
+    default = ok(["assign", "-m", a, HOBBIES, "--format", "table", "-q"]).stdout
+    assert "... and 22 more documents" in default
+    csv_out = ok(["assign", "-m", a, HOBBIES, "--format", "csv", "--limit", 5, "-q"]).stdout
+    assert len(csv_out.splitlines()) == 73
+
+
 @check("assign", "batch_size")
 def _(tmp, fit, monkeypatch=None):
     from topicnmf.corpus import Corpus

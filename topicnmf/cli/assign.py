@@ -43,6 +43,13 @@ from topicnmf.cli.topics import load_model
     show_default=True,
     help="Documents transformed at a time (bounds memory).",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Rows shown in the terminal table (0: all); -o and the machine formats get every row.",
+)
 @jobs_option
 @quiet_option
 def assign(
@@ -53,6 +60,7 @@ def assign(
     raw: bool,
     top_topics: int | None,
     batch_size: int,
+    limit: int,
     jobs: int | None,
     quiet: bool,
     **kw: Any,
@@ -113,8 +121,9 @@ def assign(
             n_docs += len(ids)
             if writer is not None:
                 writer.write(ids, weights)
-            else:
-                table_rows.extend(_table_rows(ids, weights, labels, top_topics or 3))
+            elif not limit or len(table_rows) < limit:
+                rows = _table_rows(ids, weights, labels, top_topics or 3)
+                table_rows.extend(rows[: limit - len(table_rows)] if limit else rows)
             update(description=f"Assigning documents ({n_docs:,})")
         if writer is not None:
             writer.close()
@@ -125,6 +134,12 @@ def assign(
             table_rows,
             no_wrap=("weight", "top topics"),
         )  # fmt: skip
+        if len(table_rows) < n_docs:
+            more = n_docs - len(table_rows)
+            click.echo(
+                f"... and {count(more, 'more document')}; use -o FILE or --format csv for all "
+                "of them, or --limit 0"
+            )
     _warn_zero_rows(n_docs, n_no_word, n_zero)
     report.info(
         f"Assigned {count(n_docs, 'document')} to {count(m.n_topics, 'topic')} "
