@@ -92,3 +92,16 @@ def news_archive() -> Path:
             f"20 Newsgroups archive not found at {NEWS_ARCHIVE} (only in the dev/CI workspace)"
         )
     return NEWS_ARCHIVE
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per reason for skipped tests ("12 tests skipped: ..."), not one per test."""
+    from collections import Counter
+
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    for reason, n in sorted(reasons.items()):
+        terminalreporter.write_line(f"{n} test{'' if n == 1 else 's'} skipped: {reason}")
