@@ -337,13 +337,13 @@ class NMFConfig:
         Coordinate descent (HALS for Frobenius; Newton coordinate descent for KL, which
         needs numba) or multiplicative updates (both losses, numpy only).
     init : {"nndsvd", "nndsvda", "nndsvdar", "random"}
-        Initialisation, with scikit-learn's definitions (with ``svd="randomized"`` the same
+        Initialization, with scikit-learn's definitions (with ``svd="randomized"`` the same
         seed gives scikit-learn's very start).
     max_iter : int
         Maximum number of outer iterations (one update of W and one of H).
     tol : float
         Stop when the loss's average decrease over the last 5 iterations is at most ``tol``
-        times its total decrease since the initialisation (see the module docstring). 0 runs
+        times its total decrease since the initialization (see ``topicnmf.nmf``). 0 runs
         until ``max_iter`` unless the loss stops decreasing altogether.
     seed : int
         Seed of the random inits, of the randomised SVD and of the Lanczos start vector of
@@ -375,8 +375,25 @@ class NMFConfig:
     dtype: str = "float32"
     svd: str = "exact"
 
+    def __post_init__(self) -> None:
+        # Plain Python numbers, so that equal settings compare equal and serialize to JSON
+        # (a NumPy integer is accepted but not stored as one); bools are left for validate
+        # to refuse.
+        for name in ("n_components", "max_iter", "seed"):
+            value = getattr(self, name)
+            if _is_int(value):
+                object.__setattr__(self, name, int(value))
+        for name in ("tol", "alpha_W", "alpha_H", "l1_ratio"):
+            value = getattr(self, name)
+            if _is_real(value):
+                object.__setattr__(self, name, float(value))
+        self.validate()
+
     def validate(self, shape: tuple[int, int] | None = None) -> None:
         """Check every setting; with ``shape``, also check k against the matrix shape.
+
+        Construction already checks every setting; call this with the shape of the matrix
+        to check that k fits it.
 
         Raises
         ------

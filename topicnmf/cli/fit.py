@@ -7,7 +7,7 @@ from typing import IO, Any
 
 import click
 
-from topicnmf.cli.core import log, set_quiet
+from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
     corpus_options,
     jobs_option,
@@ -207,11 +207,6 @@ def fit(
     stats = fitted.stats
     assert stats is not None
     skipped = documents.stats.skipped_binary
-    if not stats.converged:
-        log.warning(
-            f"NMF stopped at --max-iter {config.max_iter} before the loss settled "
-            f"(--tol {config.tol:g}); the topics are usable, or raise --max-iter"
-        )
     fitted.save(model_out.target)
     if topics_file is not None:
         with open_text(topics_file) as fh:
