@@ -477,17 +477,66 @@ def test_transform_with_penalty_matches_sklearn(small):
     assert_allclose(W, W_ref, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("loss", ["frobenius", "kl"])
-def test_transform_is_row_independent(news, loss):
-    config = NMFConfig(5, loss=loss, solver="mu", max_iter=30)
-    H = fit_nmf(news, config).H
-    whole = transform(news, H, config)
+TRANSFORMS = [
+    pytest.param("frobenius", False, id="frobenius"),
+    pytest.param("kl", True, id="kl-numba", marks=needs_numba),
+    pytest.param("kl", False, id="kl-numpy"),
+]
+
+
+@pytest.mark.parametrize(("loss", "compiled"), TRANSFORMS)
+@pytest.mark.parametrize("k", [5, 12])  # below and above numpy's 8-way pairwise unrolling
+def test_transform_is_bit_identical_whatever_the_batch_and_threads(
+    news, loss, compiled, k, monkeypatch
+):
+    if not compiled:
+        monkeypatch.setattr(_transform, "have_numba", lambda: False)
+    config = NMFConfig(k, loss=loss, solver="mu", max_iter=30)
+    fitted = fit_nmf(news, config, n_threads=2)
+    H = fitted.H
+    whole = transform(news, H, config, n_threads=1)
+    assert_array_equal(fitted.W, whole)  # what fit returns is the transform of its H
+    assert_array_equal(transform(news, H, config, n_threads=2), whole)
     batches = np.vstack(
-        [transform(news[i : i + 37], H, config) for i in range(0, news.shape[0], 37)]
+        [transform(news[i : i + 37], H, config, n_threads=2) for i in range(0, news.shape[0], 37)]
     )
-    assert_allclose(batches, whole, rtol=1e-5, atol=1e-7 * whole.max())
-    one = transform(news[5:6], H, config)
-    assert_allclose(one, whole[5:6], rtol=1e-5, atol=1e-7 * whole.max())
+    assert_array_equal(batches, whole)
+    for i in (0, 5, 123, news.shape[0] - 1):  # each row alone
+        assert_array_equal(transform(news[i : i + 1], H, config, n_threads=1), whole[i : i + 1])
+    shuffled = np.random.default_rng(0).permutation(news.shape[0])
+    assert_array_equal(transform(news[shuffled], H, config), whole[shuffled])
+
+
+def test_transform_rows_are_independent_with_many_threads_worth_of_rows(monkeypatch):
+    # enough rows for the row solves to be split between threads
+    monkeypatch.setattr(_transform, "_ENTRIES_PER_THREAD", 2_000)
+    V = random_matrix(3000, 60, density=0.2, seed=3)
+    config = NMFConfig(9)
+    H = fit_nmf(V, config).H
+    whole = transform(V, H, config, n_threads=1)
+    assert_array_equal(transform(V, H, config, n_threads=2), whole)
+    assert_array_equal(transform(V, H, config, n_threads=3), whole)
+    parts = [transform(V[i : i + 700], H, config, n_threads=2) for i in range(0, 3000, 700)]
+    assert_array_equal(np.vstack(parts), whole)
+
+
+def test_library_assign_gives_fit_s_weights_exactly():
+    # the path of `fit --doc-topics-out` and of `assign` on the training documents
+    from tests.conftest import SAMPLES
+    from topicnmf import VectorizerConfig, load_corpus
+    from topicnmf import fit as fit_model
+
+    docs = list(load_corpus([SAMPLES / "hobbies"]))
+    out = fit_model(docs, VectorizerConfig(), NMFConfig(5), n_jobs=2)
+    texts = [d.text for d in docs]
+    for size, threads in ((1, 1), (7, 2), (len(texts), 1)):
+        W = np.vstack(
+            [
+                out.model.transform(texts[i : i + size], n_threads=threads)
+                for i in range(0, len(texts), size)
+            ]
+        )
+        assert_array_equal(W, out.W)
 
 
 def test_transform_of_empty_rows_is_zero(small):

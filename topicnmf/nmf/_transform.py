@@ -6,7 +6,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from topicnmf.config import NMFConfig
-from topicnmf.nmf._hals import hals_sweep
 from topicnmf.nmf._kernels import have_numba
 from topicnmf.nmf._kl_cd import kl_solve
 from topicnmf.nmf._loss import EPS
@@ -16,7 +15,8 @@ from topicnmf.nmf._sparse import SparseOps, sampled_dot
 # of its value at W = 0 (scikit-learn's "violation" ratio, taken per row).
 _NNLS_TOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-9}
 _NNLS_MAX_SWEEPS = 1000
-_NNLS_CHECK_EVERY = 2
+# Rows x topics that make a thread's share of the row solves worth its hand-offs.
+_ENTRIES_PER_THREAD = 250_000
 # KL without numba: a row has converged when no weight moved by more than this, relatively.
 _KL_TRANSFORM_TOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-8}
 _KL_TRANSFORM_MAX_ITER = 2000
@@ -26,6 +26,7 @@ def transform_on(ops: SparseOps, H: np.ndarray, config: NMFConfig) -> np.ndarray
     dtype = ops.dtype
     H = np.ascontiguousarray(H, dtype=dtype)
     l1_W, l2_W, _, _ = config.penalties(*ops.shape)
+    k = H.shape[0]
     if config.loss == "frobenius":
         B = ops.mul(np.ascontiguousarray(H.T))  # n x k
         G = H @ H.T
@@ -39,7 +40,9 @@ def transform_on(ops: SparseOps, H: np.ndarray, config: NMFConfig) -> np.ndarray
             lo, hi = span
             W[lo:hi] = nnls_rows(B[lo:hi], G, _NNLS_TOL[dtype], _NNLS_MAX_SWEEPS)
 
-        ops.map(work, ops.spans(B.shape[0], min_size=512))
+        # Threads pay only when each has plenty to do: the row solves are many small numpy
+        # calls, and below this they spend more time passing the GIL than computing.
+        ops.map(work, ops.spans(B.shape[0], min_size=max(512, _ENTRIES_PER_THREAD // k)))
         return W
     if have_numba():
         return kl_solve(ops, H, l1_W, l2_W)
@@ -49,37 +52,31 @@ def transform_on(ops: SparseOps, H: np.ndarray, config: NMFConfig) -> np.ndarray
 def nnls_rows(B: np.ndarray, G: np.ndarray, tol: float, max_sweeps: int) -> np.ndarray:
     """Solve min_{w >= 0} 0.5 w^T G w - b^T w for every row b of B, each row on its own.
 
-    Cyclic coordinate descent from w = 0, vectorized across rows (a sweep is k BLAS gemv
-    calls). Every ``_NNLS_CHECK_EVERY`` sweeps each row's projected gradient (L1 norm) is
-    compared with its value at w = 0; a row that passes is written out then and there. Rows
-    already written out may keep being updated until the working set is compacted, but that
-    no longer changes the output. Nothing a row computes involves another row, so its result
-    and its number of sweeps do not depend on the batch it came in.
+    Cyclic coordinate descent from w = 0, vectorized across rows. A row is done when its
+    violation (the L1 norm of the projected gradient seen during a sweep, as scikit-learn
+    measures it) is at most ``tol`` times its value at w = 0; it is written out then.
+
+    Every operation is elementwise across rows (see :func:`_fold_rows`): a row's result and
+    its number of sweeps depend on that row alone, bit for bit, whatever the other rows of
+    the batch, their number and the thread that runs them. A BLAS product would be faster
+    but rounds a row differently depending on where it sits in the matrix.
     """
     n, k = B.shape
     W = np.zeros((n, k), dtype=B.dtype)
+    Bt = np.ascontiguousarray(B.T)
     # At w = 0 the projected gradient is min(0, -b): its L1 norm is the sum of b's positives.
-    pg0 = np.maximum(B, 0).sum(axis=1)
+    pg0 = _fold_rows(np.maximum(Bt, 0)).copy()
     rows = np.flatnonzero(pg0 > 0)  # rows with no positive b_j are solved by w = 0 exactly
     if rows.size == 0:
         return W
-    Wt = np.zeros((k, rows.size), dtype=B.dtype)
-    Bt = np.ascontiguousarray(B[rows].T)
+    Bt = np.ascontiguousarray(Bt[:, rows])
+    Wt = np.zeros_like(Bt)
     limit = tol * pg0[rows]
     live = np.ones(rows.size, dtype=bool)
-    scratch = np.empty(rows.size, dtype=B.dtype)
+    diag = np.diagonal(G)
     for sweep in range(1, max_sweeps + 1):
-        hals_sweep(Wt, G, Bt, scratch)
-        if sweep % _NNLS_CHECK_EVERY and sweep != max_sweeps:
-            continue
-        grad = G @ Wt
-        grad -= Bt
-        # Projected gradient: at the bound only an inward (negative) component counts.
-        np.minimum(grad, 0, out=grad, where=Wt == 0)
-        np.abs(grad, out=grad)
-        done = grad.sum(axis=0) <= limit
-        if sweep == max_sweeps:
-            done[:] = True
+        violation = _sweep(Wt, Bt, G, diag)
+        done = (violation <= limit) | (sweep == max_sweeps)
         done &= live
         if not done.any():
             continue
@@ -89,13 +86,50 @@ def nnls_rows(B: np.ndarray, G: np.ndarray, tol: float, max_sweeps: int) -> np.n
         if n_live == 0:
             break
         if n_live < 0.75 * live.size:
-            # Compacting copies the working arrays, so wait until it saves real work.
-            rows, Wt, Bt = rows[live], np.ascontiguousarray(Wt[:, live]), Bt[:, live]
-            Bt = np.ascontiguousarray(Bt)
-            limit = limit[live]
+            # Compacting copies the working arrays, so wait until it saves real work (rows
+            # already written out meanwhile go on being updated, uselessly but harmlessly).
+            # A column selection comes out in Fortran order: make the rows contiguous again.
+            rows, limit = rows[live], limit[live]
+            Wt, Bt = np.ascontiguousarray(Wt[:, live]), np.ascontiguousarray(Bt[:, live])
             live = np.ones(n_live, dtype=bool)
-            scratch = np.empty(n_live, dtype=B.dtype)
     return W
+
+
+def _sweep(Wt: np.ndarray, Bt: np.ndarray, G: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    """One cyclic pass over the k coordinates of every column of Wt, in place.
+
+    Returns each column's violation: the sum over coordinates of |projected gradient|, each
+    taken just before its update.
+    """
+    violation = np.zeros(Wt.shape[1], dtype=Wt.dtype)
+    tmp = np.empty_like(Wt)
+    for t in range(Wt.shape[0]):
+        if diag[t] <= 0:
+            continue  # an empty topic: its weight stays 0 (b_t <= 0 too)
+        np.multiply(Wt, G[:, t : t + 1], out=tmp)
+        grad = _fold_rows(tmp)
+        grad -= Bt[t]
+        # projected gradient: at the bound only an inward (negative) component counts
+        violation += np.abs(np.where(Wt[t] > 0, grad, np.minimum(grad, 0)))
+        grad /= diag[t]
+        np.subtract(Wt[t], grad, out=grad)
+        np.maximum(grad, 0, out=Wt[t])
+    return violation
+
+
+def _fold_rows(X: np.ndarray) -> np.ndarray:
+    """X.sum(axis=0) for a k x n array, in place (X is overwritten; the result is X[0]).
+
+    The rows are added by halving, with elementwise adds, so each column's sum is taken in
+    an order that depends on k alone. numpy's own reduction switches to pairwise summation
+    when n is 1, so a row alone would round differently from the same row in a batch.
+    """
+    m = X.shape[0]
+    while m > 1:
+        h = m // 2
+        np.add(X[:h], X[m - h : m], out=X[:h])
+        m -= h
+    return X[0]
 
 
 def kl_rows(ops: SparseOps, H: np.ndarray, l1_W: float, l2_W: float) -> np.ndarray:
