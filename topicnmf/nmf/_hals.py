@@ -98,7 +98,7 @@ def fit_hals(
     W_y, H_y = W_prev.copy(), H_prev.copy()  # the points the next updates start from
     G_Hy = ops.gram(H_y)
 
-    Qt = np.ascontiguousarray(ops.tmul(W_prev.T).T)
+    Qt = ops.tmul_t(W_prev)
     loss0 = frobenius_from_parts(ops.sq_norm, Qt, H_prev, ops.gram(W_prev), G_Hy)
     progress = Progress(loss0 + penalty_value(pen, W_prev, H_prev), config.tol)
 
@@ -108,7 +108,7 @@ def fit_hals(
     n_iter = 0
     for n_iter in range(1, config.max_iter + 1):
         # W: one sweep against H_y, then extrapolate.
-        Pt = np.ascontiguousarray(ops.mul(H_y.T).T)
+        Pt = ops.mul_t(H_y)
         if l1_W:
             Pt -= l1_W
         W_new = W_y.copy()
@@ -116,7 +116,7 @@ def fit_hals(
         W_y = _extrapolate(W_new, W_prev, beta)
 
         # H: one sweep against the extrapolated W.
-        Qt = np.ascontiguousarray(ops.tmul(W_y.T).T)
+        Qt = ops.tmul_t(W_y)
         G_W = ops.gram(W_y)
         H_new = H_y.copy()
         sweep(ops, H_new, _add_diag(G_W, l2_H), Qt - l1_H if l1_H else Qt)

@@ -120,12 +120,19 @@ class SparseOps:
             return [fn(item) for item in items]
         return list(self._pool.map(fn, items))
 
-    def _product(self, blocks: Blocks, data: np.ndarray, B: np.ndarray) -> np.ndarray:
+    def _product(
+        self, blocks: Blocks, data: np.ndarray, B: np.ndarray, transposed: bool = False
+    ) -> np.ndarray:
         B = np.ascontiguousarray(B)
-        out = np.empty((blocks.shape[0], B.shape[1]), dtype=np.result_type(data, B))
+        shape = (blocks.shape[0], B.shape[1])
+        out = np.empty(shape[::-1] if transposed else shape, dtype=np.result_type(data, B))
 
         def work(span: tuple) -> None:
-            out[span[0] : span[1]] = blocks.block(data, span) @ B
+            part = blocks.block(data, span) @ B
+            if transposed:  # each thread transposes its own block, while it is in cache
+                out[:, span[0] : span[1]] = part.T
+            else:
+                out[span[0] : span[1]] = part
 
         self.map(work, blocks.spans)
         return out
@@ -137,6 +144,15 @@ class SparseOps:
     def tmul(self, A: np.ndarray, data: np.ndarray | None = None) -> np.ndarray:
         """V^T @ A for A of shape (n_samples, j); ``data`` replaces V^T's values."""
         return self._product(self.tblocks, self.Xt.data if data is None else data, A)
+
+    def mul_t(self, Bt: np.ndarray) -> np.ndarray:
+        """(V @ Bt.T).T, C-contiguous, for Bt of shape (j, n_features): the topic-major
+        layout of the HALS solver, without a separate transpose."""
+        return self._product(self.blocks, self.X.data, Bt.T, transposed=True)
+
+    def tmul_t(self, At: np.ndarray) -> np.ndarray:
+        """(V^T @ At.T).T, C-contiguous, for At of shape (j, n_samples)."""
+        return self._product(self.tblocks, self.Xt.data, At.T, transposed=True)
 
     def spans(self, n: int, min_size: int = 4096) -> list[tuple[int, int]]:
         """Split range(n) into one contiguous piece per thread (one piece if n is small)."""
