@@ -118,7 +118,9 @@ def fit_hals(
         # H: one sweep against the extrapolated W.
         Qt = ops.tmul_t(W_y)
         G_W = ops.gram(W_y)
-        H_new = H_y.copy()
+        # H_y is this iteration's own array (an extrapolation or a copy of the best H, and
+        # about to be replaced either way): sweep it in place.
+        H_new = H_y
         sweep(ops, H_new, _add_diag(G_W, l2_H), Qt - l1_H if l1_H else Qt)
 
         # The objective of (W_y, H_new) comes almost free from Qt and the Gram matrices.
