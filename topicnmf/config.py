@@ -322,6 +322,14 @@ def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ..
 
 # -------------------------------------------------------------------------------- NMF
 
+_NMF_CHOICES = (
+    ("loss", LOSSES),
+    ("solver", SOLVERS),
+    ("init", INITS),
+    ("svd", SVDS),
+    ("dtype", DTYPES),
+)
+
 
 @dataclass(frozen=True)
 class NMFConfig:
@@ -405,22 +413,15 @@ class NMFConfig:
             raise ParameterError(
                 f"n_components must be an integer >= 1, got {k!r}.", param="n_components"
             )
-        if self.loss not in LOSSES:
-            raise ParameterError(
-                f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.", param="loss"
-            )
-        if self.solver not in SOLVERS:
-            raise ParameterError(
-                f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}.", param="solver"
-            )
-        if self.svd not in SVDS:
-            raise ParameterError(
-                f"svd must be one of {', '.join(SVDS)}; got {self.svd!r}.", param="svd"
-            )
-        if self.init not in INITS:
-            raise ParameterError(
-                f"init must be one of {', '.join(INITS)}; got {self.init!r}.", param="init"
-            )
+        for name, choices in _NMF_CHOICES:
+            value = getattr(self, name)
+            if value not in choices:
+                raise ParameterError(
+                    f"{name} must be one of {', '.join(choices)}; got {value!r}.",
+                    param=name,
+                    value=value,
+                    choices=choices,
+                )
         if not _is_int(self.max_iter) or self.max_iter < 1:
             raise ParameterError(
                 f"max_iter must be an integer >= 1, got {self.max_iter!r}.", param="max_iter"
@@ -445,10 +446,6 @@ class NMFConfig:
         if not _is_real(self.l1_ratio) or not 0 <= self.l1_ratio <= 1:
             raise ParameterError(
                 f"l1_ratio must be a number in [0, 1], got {self.l1_ratio!r}.", param="l1_ratio"
-            )
-        if self.dtype not in DTYPES:
-            raise ParameterError(
-                f"dtype must be one of {', '.join(DTYPES)}; got {self.dtype!r}.", param="dtype"
             )
         if shape is not None:
             n_samples, n_features = shape
