@@ -140,9 +140,9 @@ def evaluate(
         rec["label"] = label
     data["reference"] = "training" if not sources else sources
     summary = (
-        f"mean NPMI {_fmt_num(evaluation.npmi)} on {where}; diversity "
+        f"mean NPMI {_fmt_num(evaluation.npmi) or 'n/a'} on {where}; diversity "
         f"{evaluation.diversity:.3f}; relative reconstruction error "
-        f"{_fmt_num(evaluation.relative_error)}"
+        f"{_fmt_num(evaluation.relative_error) or 'n/a'}"
     )
     if evaluation.n_undominated:
         summary += f"; {evaluation.n_undominated:,} documents with no dominant topic"
