@@ -45,6 +45,7 @@ from sklearn.decomposition import NMF  # noqa: E402
 
 import topicnmf.nmf._kernels as kernels  # noqa: E402
 import topicnmf.nmf._transform as nmf_transform  # noqa: E402
+from topicnmf.errors import ConvergenceWarning  # noqa: E402
 from topicnmf.nmf import NMFConfig, fit_nmf, reconstruction_error, transform  # noqa: E402
 from topicnmf.nmf._validation import check_threads  # noqa: E402
 
@@ -137,6 +138,8 @@ def row(cells: list[str], widths: list[int]) -> str:
 
 
 def main() -> None:
+    # the timed runs stop at a fixed iteration count on purpose (tol=0)
+    warnings.simplefilter("ignore", ConvergenceWarning)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per case (median)")
     parser.add_argument(

@@ -231,3 +231,11 @@ def test_fit_that_collapses_says_why(tmp_path):
     assert len(warning) == 1
     assert "every document-topic weight is 0" in warning[0]
     assert "n_features (533)" in warning[0] and "L1 0.533 on W" in warning[0]
+
+
+def test_select_k_warns_once_for_all_its_unconverged_fits():
+    result = ok(["select-k", SAMPLES / "hobbies", "--k", "2,3", "--runs", "1",
+                 "--max-iter", "2", "--tol", "0", "--format", "csv"])  # fmt: skip
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "4 of 4 fits (k = 2, 3)" in warnings[0] and "max_iter=2" in warnings[0]
