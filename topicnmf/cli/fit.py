@@ -216,11 +216,6 @@ def fit(
             f"{'has' if n == 1 else 'have'} no word of the vocabulary (after stop words, "
             f"--min-df and --max-df); {'it has' if n == 1 else 'they have'} no topic weights"
         )
-    if not stats.converged:
-        log.warning(
-            f"NMF stopped at --max-iter {config.max_iter} before the loss settled "
-            f"(--tol {config.tol:g}); the topics are usable, or raise --max-iter"
-        )
     fitted.save(model_out.target)
     if topics_file is not None:
         with open_text(topics_file) as fh:
