@@ -34,9 +34,9 @@ from topicnmf.modelfile import (
 from topicnmf.nmf import NMFConfig, fit_nmf, transform
 from topicnmf.quality import (
     Evaluation,
-    _npmi_from_counts,
     dominance_counts,
     evaluate_topics,
+    npmi_from_counts,
     relative_error,
     top_indices,
 )
@@ -348,7 +348,7 @@ def _training_npmi(reference: TrainingIncidence, top: np.ndarray) -> np.ndarray:
         counts = (sub.T @ sub).toarray()
         for i in range(len(block)):
             part = slice(i * n_top, (i + 1) * n_top)
-            npmi = _npmi_from_counts(reference.n_documents, counts[part, part])
+            npmi = npmi_from_counts(reference.n_documents, counts[part, part])
             out[start + i] = npmi[iu, ju].mean()
     return out
 

@@ -192,7 +192,7 @@ def _presence_counts(X: Any, columns: np.ndarray) -> tuple[int, np.ndarray]:
     return int(X.shape[0]), np.asarray(C, dtype=np.int64)
 
 
-def _npmi_from_counts(D: int, C: np.ndarray) -> np.ndarray:
+def npmi_from_counts(D: int, C: np.ndarray) -> np.ndarray:
     """NPMI for every pair of a co-occurrence count matrix (diagonal = document frequency)."""
     df = np.diag(C).astype(np.float64)
     joint = C.astype(np.float64)
@@ -229,7 +229,7 @@ def npmi_pair_matrix(X: Any, columns: Sequence[int] | np.ndarray) -> np.ndarray:
     D, C = _presence_counts(X, cols)
     if D == 0:
         raise ParameterError("the reference corpus has no documents; NPMI needs at least one")
-    return _npmi_from_counts(D, C)
+    return npmi_from_counts(D, C)
 
 
 def topic_npmi(top_indices: Any, X: Any) -> np.ndarray:
