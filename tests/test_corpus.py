@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import itertools
+import json
 import logging
 import os
 import tarfile
@@ -197,6 +198,101 @@ def test_directory_empty_file_is_an_empty_document(tmp_path: Path) -> None:
     assert corpus.stats.empty_documents == 1
 
 
+def test_directory_several_globs(tmp_path: Path) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.md", "markdown a")
+    write(d / "b.txt", "text b")
+    write(d / "sub" / "c.rst", "rest c")
+    write(d / "sub" / "d.md", "markdown d")
+    assert ids(load_corpus([d], glob=["*.txt", "*.md"])) == ["a.md", "b.txt", "sub/d.md"]
+    assert ids(load_corpus([d], glob=("sub/*", "*.TXT"))) == ["b.txt", "sub/c.rst", "sub/d.md"]
+    # a file two patterns match is read once
+    assert ids(load_corpus([d], glob=["*.md", "a.*"])) == ["a.md", "sub/d.md"]
+    # no pattern keeps the default
+    assert ids(load_corpus([d], glob=[])) == ids(load_corpus([d])) == ["b.txt"]
+    with pytest.raises(
+        CorpusError, match=r"matches '\*\.doc' or '\*\.pdf' \(4 other files"
+    ) as info:
+        load_corpus([d], glob=["*.doc", "*.pdf"])
+    assert info.value.param == "glob" and info.value.value == ["*.doc", "*.pdf"]
+
+
+@pytest.mark.parametrize("bad", ["", "/", ["*.txt", ""], [3]])
+def test_an_empty_or_odd_pattern_is_a_parameter_error(tmp_path: Path, bad: object) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "text")
+    for param in ("glob", "exclude"):
+        with pytest.raises(ParameterError, match="is not a file pattern") as info:
+            load_corpus([d], **{param: bad})  # type: ignore[arg-type]
+        assert info.value.param == param
+
+
+def exclusion_tree(tmp_path: Path) -> Path:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "alpha")
+    write(d / "a.bak.txt", "old alpha")
+    write(d / "notes.md", "not matched by the glob")
+    write(d / "drafts" / "b.txt", "draft b")
+    write(d / "drafts" / "deep" / "c.txt", "draft c")
+    write(d / "keep" / "drafts.txt", "a file named like the folder")
+    write(d / "keep" / "drafts" / "d.txt", "a nested folder of the same name")
+    write(d / "keep" / "e.txt", "kept e")
+    return d
+
+
+@pytest.mark.parametrize(
+    ("exclude", "expected", "skipped"),
+    [
+        ((), ["a.bak.txt", "a.txt", "drafts/b.txt", "drafts/deep/c.txt", "keep/drafts/d.txt",
+              "keep/drafts.txt", "keep/e.txt"], 0),
+        ("*.bak.txt", ["a.txt", "drafts/b.txt", "drafts/deep/c.txt", "keep/drafts/d.txt",
+                       "keep/drafts.txt", "keep/e.txt"], 1),
+        # a name: every folder and file of that name, at any depth (a folder counts once)
+        (["DRAFTS", "drafts.txt"], ["a.bak.txt", "a.txt", "keep/e.txt"], 3),
+        # a trailing '/' matches folders only
+        ("drafts/", ["a.bak.txt", "a.txt", "keep/drafts.txt", "keep/e.txt"], 2),
+        # with '/', the path relative to the directory ('*' crosses '/', as in --glob)
+        ("keep/drafts", ["a.bak.txt", "a.txt", "drafts/b.txt", "drafts/deep/c.txt",
+                         "keep/drafts.txt", "keep/e.txt"], 1),
+        (["drafts/*", "./keep/e.txt"], ["a.bak.txt", "a.txt", "keep/drafts/d.txt",
+                                        "keep/drafts.txt"], 3),
+    ],
+)  # fmt: skip
+def test_directory_exclude(
+    tmp_path: Path, exclude: str | list[str], expected: list[str], skipped: int
+) -> None:
+    d = exclusion_tree(tmp_path)
+    corpus = load_corpus([d], exclude=exclude)
+    assert ids(corpus) == expected
+    assert corpus.stats.skipped_excluded == skipped
+    assert corpus.stats.files_read == len(expected)
+    for name in ("a.txt", "drafts/b.txt", "keep/drafts/d.txt", "keep/e.txt"):
+        assert corpus.reads_path(d / name) == (name in expected), name
+
+
+def test_directory_exclude_counts_only_what_the_glob_would_read(tmp_path: Path) -> None:
+    d = exclusion_tree(tmp_path)
+    corpus = load_corpus([d], exclude=["*.md", "*.bak.txt"])
+    list(corpus)
+    assert corpus.stats.skipped_excluded == 1  # notes.md was not going to be read anyway
+
+
+def test_directory_whose_every_file_is_excluded(tmp_path: Path) -> None:
+    d = exclusion_tree(tmp_path)
+    with pytest.raises(CorpusError) as info:
+        load_corpus([d], exclude=["*.txt", "drafts"])
+    message = str(info.value)
+    assert message.startswith(f"no file in {d} matches '*.txt' (1 other file, e.g. notes.md; ")
+    assert message.endswith("6 files or folders excluded by '*.txt', 'drafts')")
+    assert info.value.param == "exclude" and info.value.value == ["*.txt", "drafts"]
+    assert "--" not in message
+    # a directory whose only content is excluded is not called empty
+    only = tmp_path / "only"
+    write(only / "drafts" / "x.txt", "draft")
+    with pytest.raises(CorpusError, match=r"\(1 file or folder excluded by 'drafts'\)"):
+        load_corpus([only], exclude="drafts")
+
+
 def test_directory_with_a_format_parses_each_file(tmp_path: Path) -> None:
     d = tmp_path / "shards"
     write(d / "one.jsonl", '{"text": "a"}\n{"text": "b"}\n')
@@ -301,13 +397,6 @@ def test_txt_one_document_per_line_ids_keep_line_numbers(tmp_path: Path) -> None
 def test_unknown_extension_is_read_as_lines(tmp_path: Path) -> None:
     p = write(tmp_path / "README", "one\ntwo\n")
     assert texts(load_corpus([p])) == ["one", "two"]
-
-
-def test_json_extension_is_refused(tmp_path: Path) -> None:
-    p = write(tmp_path / "data.json", '[{"text": "a"}]')
-    with pytest.raises(CorpusError, match="jsonl") as info:
-        load_corpus([p])
-    assert info.value.param == "format" and "--" not in str(info.value)
 
 
 def test_format_override_for_a_file(tmp_path: Path) -> None:
@@ -513,6 +602,142 @@ def test_jsonl_missing_or_duplicate_id(tmp_path: Path) -> None:
     p = write(tmp_path / "e.jsonl", '{"text": "a", "k": 1}\n{"text": "b", "k": 1}\n')
     with pytest.raises(CorpusError, match="'1' twice"):
         list(load_corpus([p], id_column="k"))
+
+
+# --------------------------------------------------------------------------- JSON arrays
+
+
+def test_json_array_of_strings_objects_and_nulls(tmp_path: Path) -> None:
+    p = write(
+        tmp_path / "d.json",
+        '[\n  "first",\n  {"text": "second", "id": "b"},\n  null,\n  {"text": 4.5, "id": 7}\n]\n',
+    )
+    corpus = load_corpus([p])
+    assert [(d.id, d.text) for d in corpus] == [("1", "first"), ("2", "second"), ("3", ""),
+                                                 ("4", "4.5")]  # fmt: skip
+    assert corpus.stats.empty_documents == 1
+    objects = write(tmp_path / "o.json", '[{"body": "x", "k": "a"}, {"body": "y", "k": 2}]')
+    corpus = load_corpus([objects], text_column="body", id_column="k")
+    assert [(d.id, d.text) for d in corpus] == [("a", "x"), ("2", "y")]
+
+
+def test_json_array_by_extension_gzip_format_stdin_and_directory(tmp_path: Path) -> None:
+    data = '["\\u00e9t\\u00e9", "caf\u00e9 \\"au\\" lait\\n"]'
+    expected = ["\u00e9t\u00e9", 'caf\u00e9 "au" lait\n']
+    assert texts(load_corpus([write(tmp_path / "a.json.gz", data)])) == expected
+    assert texts(load_corpus([write(tmp_path / "a.JSON", data)])) == expected
+    assert texts(load_corpus([write(tmp_path / "a.dat", data)], format="json")) == expected
+    stdin = io.BytesIO(data.encode())
+    assert texts(load_corpus(["-"], format="json", stdin=stdin)) == expected
+    latin = write(tmp_path / "l.json", '["caf\u00e9"]', encoding="latin-1")
+    assert texts(load_corpus([latin], encoding="latin-1")) == ["caf\u00e9"]
+    d = tmp_path / "shards"
+    write(d / "one.json", '["a", "b"]')
+    write(d / "two.json", '[{"text": "c"}]')
+    write(d / "skip.txt", "not json")
+    assert ids(load_corpus([d], format="json")) == ["one.json:1", "one.json:2", "two.json:1"]
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        ('["a", "b"', r"d\.json is not valid JSON at line 1 column 10: the array is never closed"),
+        ('["a",\n "b",\n]', r"at line 3 column 1: a ',' before ']'"),
+        ('["a"\n "b"]', r"at line 2 column 2: expected ',' or ']' after element 1$"),
+        ('[\n "a",\n {"text": x}\n]', r"at line 3 column 11: Expecting value$"),
+        ('["a", {"text": "b" "c"}]', r"at line 1 column 20: Expecting ',' delimiter$"),
+        ('["a"] ["b"]', r"at line 1 column 7: more text after the array"),
+        ('"a"', r"at line 1 column 1: a JSON corpus is an array: it must start with '\['"),
+        ('["a", "b\\x"]', r"at line 1 column 9: Invalid \\escape"),
+        ('["a", "b"x]', r"at line 1 column 10: expected ',' or ']' after element 2"),
+        ("[" * 100_000, r"at line 1 column 2: element 1 is nested too deeply"),
+        ("  \n ", r"d\.json holds only white space; it has no documents$"),
+        ("[ ]", r"d\.json has no documents; it holds an empty array$"),
+        ('["a", 3]', r"d\.json element 2 is a number; each element must be a string or an object"),
+        ('[["a"]]', r"element 1 is an array; each element"),
+        ('["a", true]', r"element 2 is a boolean"),
+        ('[{"body": "a"}]', r"d\.json element 1 has no field 'text'; its fields are: body$"),
+        ('[{"text": {"a": 1}}]', r"element 1: field 'text' is an object, not text$"),
+    ],
+)
+def test_json_array_errors_name_their_place(tmp_path: Path, content: str, pattern: str) -> None:
+    p = write(tmp_path / "d.json", content)
+    with pytest.raises(CorpusError, match=pattern) as info:
+        list(load_corpus([p]))
+    assert "\n" not in str(info.value) and "--" not in str(info.value)
+
+
+def test_json_object_instead_of_an_array_suggests_json_lines(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.json", '{"text": "one"}\n{"text": "two"}\n')
+    with pytest.raises(CorpusError, match="holds a JSON object, not an array.*JSON Lines") as info:
+        list(load_corpus([p]))
+    assert info.value.param == "format"
+    assert texts(load_corpus([p], format="jsonl")) == ["one", "two"]
+
+
+def test_json_array_ids(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.json", '[{"text": "a", "k": "x"}, {"text": "b", "k": "x"}]')
+    with pytest.raises(CorpusError, match=r"element 2 has the id 'x' twice") as info:
+        list(load_corpus([p], id_column="k"))
+    assert info.value.param == "id_column"
+    p = write(tmp_path / "e.json", '[{"text": "a", "k": "x"}, "b"]')
+    with pytest.raises(CorpusError, match=r"element 2 is a string, which has no field 'k'") as info:
+        list(load_corpus([p], id_column="k"))
+    assert info.value.param == "id_column"
+    p = write(tmp_path / "f.json", '[{"text": "a", "k": ""}]')
+    with pytest.raises(CorpusError, match="element 1 has an empty id"):
+        list(load_corpus([p], id_column="k"))
+
+
+def test_json_array_does_not_decode(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.json", b'[\n"ok",\n"caf\xe9"\n]')
+    with pytest.raises(CorpusError, match=r"d\.json line 3 is not valid utf-8 text \(byte 0xe9\)"):
+        list(load_corpus([p]))
+    assert texts(load_corpus([p], encoding_errors="replace")) == ["ok", "caf\ufffd"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+def test_json_array_read_in_small_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Elements cut anywhere by the buffer's end: the same documents, the same errors."""
+    from topicnmf.corpus import jsonformats
+
+    monkeypatch.setattr(jsonformats, "CHUNK_BYTES", chunk)
+    docs = ["", 'a "quoted" \\ back\\slash', "\u00e9\u20ac\U0001f600", "[{]}", "x" * 200]
+    values = [*docs, {"text": "obj", "n": [1, 2.5e3, {"deep": [None, True]}]}, None, 12345]
+    p = write(tmp_path / "d.json", json.dumps(values[:-1], indent=1, ensure_ascii=chunk % 2 == 0))
+    assert texts(load_corpus([p])) == [*docs, "obj", ""]
+    bad = write(tmp_path / "bad.json", json.dumps(values, indent=1))
+    with pytest.raises(CorpusError, match=r"bad\.json element 8 is a number"):
+        list(load_corpus([bad]))
+    cut = write(tmp_path / "cut.json", '["abc", {"text": "de\\"f", "k": [1, 2')
+    with pytest.raises(CorpusError, match=r"at line 1 column 37: Expecting ',' delimiter"):
+        list(load_corpus([cut]))
+
+
+def test_json_array_element_beyond_the_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from topicnmf.corpus import jsonformats
+
+    monkeypatch.setattr(jsonformats, "MAX_DOCUMENT_BYTES", 1 << 20)
+    body = "a" * (3 << 20)
+    for name, data in [
+        ("s.json.gz", f'["short", "{body}"]'),
+        ("o.json", f'["short", {{"text": "{body}"}}]'),
+        ("open.json", '["short", {"text": "never closed' + body),
+    ]:
+        corpus = iter(load_corpus([write(tmp_path / name, data)]))
+        assert next(corpus).text == "short"
+        with pytest.raises(
+            CorpusError, match=r"element 2 \(line 1 column 11\) is longer than 1 MiB"
+        ):
+            next(corpus)
+    # a syntax error early in a long element is told as such, not as its length
+    broken = write(tmp_path / "b.json", '["short", {"text": "x" "y", "z": "' + body + '"}]')
+    with pytest.raises(CorpusError, match=r"at line 1 column 24: Expecting ',' delimiter"):
+        list(load_corpus([broken]))
 
 
 # --------------------------------------------------------------------------- gzip
