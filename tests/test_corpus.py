@@ -1723,12 +1723,12 @@ def test_reads_path_of_20_newsgroups(tmp_path: Path, no_news_homes: Path) -> Non
 # ------------------------------------------------------- the command line's corpus options
 
 
-def run_cli(*args: object) -> object:
+def run_cli(*args: object, **kwargs: object) -> object:
     from click.testing import CliRunner
 
     from topicnmf.cli import cli
 
-    return CliRunner().invoke(cli, [str(a) for a in args])
+    return CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
 
 
 def test_cli_corpus_options_reach_the_library(tmp_path: Path, no_news_homes: Path) -> None:
@@ -1760,3 +1760,207 @@ def test_cli_corpus_options_reach_the_library(tmp_path: Path, no_news_homes: Pat
     assert not (tmp_path / "nowhere").exists()
     category = run_cli(*fit, "20newsgroups", "--data-home", home, "--categories", "sci.spaec")
     assert category.exit_code == 2 and "sci.space" in category.stderr
+
+
+# ------------------------------------------- sources: described, recorded in a model, shown
+
+
+def test_describe_sources_of_every_kind(tmp_path: Path, no_news_homes: Path) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "alpha")
+    write(d / "b.md", "beta")
+    table = write(tmp_path / "t.csv", "id,body\n1,x\n")
+    lines = write(tmp_path / "l.txt", "one\n")
+    array = write(tmp_path / "a.json", '["x"]')
+    corpus = load_corpus(
+        [str(d) + "/", table, lines, array, "-"],
+        glob=["*.txt", "*.md"],
+        exclude="drafts/",
+        text_column="body",
+        id_column="id",
+        encoding="latin-1",
+        encoding_errors="strict",
+        csv_lenient=True,
+        stdin=io.BytesIO(b"x\n"),
+    )
+    reading = {"encoding": "latin-1", "encoding_errors": "strict"}
+    columns = {"text_column": "body", "id_column": "id"}
+    assert corpus.describe_sources() == [
+        {"source": str(d), "kind": "directory", "format": "document",
+         "glob": ["*.txt", "*.md"], "exclude": ["drafts/"], **reading},
+        {"source": str(table), "kind": "file", "format": "csv", **columns,
+         "csv_lenient": True, **reading},
+        {"source": str(lines), "kind": "file", "format": "lines", **reading},
+        {"source": str(array), "kind": "file", "format": "json", **columns, **reading},
+        {"source": "-", "kind": "standard input", "format": "lines", **reading},
+    ]  # fmt: skip
+    write(d / "c.jsonl", '{"text": "gamma"}')
+    plain = load_corpus([d], format="jsonl").describe_sources()
+    assert plain == [{"source": str(d), "kind": "directory", "format": "jsonl",
+                      "glob": ["*.jsonl"], "exclude": [], "text_column": "text",
+                      "id_column": None, "encoding": "utf-8",
+                      "encoding_errors": "skip"}]  # fmt: skip
+    make_news_archive(tmp_path / "home" / "20news-bydate.tar.gz", MINI)
+    news = load_corpus(
+        ["20newsgroups:train", "20newsgroups:test"],
+        data_home=tmp_path / "home",
+        categories=["sci.space"],
+        remove=["quotes", "headers"],
+    )
+    assert news.describe_sources() == [
+        {"source": "20newsgroups:train", "kind": "20newsgroups", "subset": "train",
+         "categories": ["sci.space"], "remove": ["headers", "quotes"]},
+        {"source": "20newsgroups:test", "kind": "20newsgroups", "subset": "test",
+         "categories": ["sci.space"], "remove": ["headers", "quotes"]},
+    ]  # fmt: skip
+    every = load_corpus(["20newsgroups"], data_home=tmp_path / "home").describe_sources()
+    assert every[0]["subset"] == "train" and every[0]["categories"] is None  # all of them
+    assert every[0]["remove"] == ["headers", "footers", "quotes"]
+
+
+def _fit(documents: object, k: int = 2) -> object:
+    from topicnmf import NMFConfig, VectorizerConfig, fit
+
+    return fit(documents, VectorizerConfig(min_df=1, max_df=1.0), NMFConfig(n_components=k))
+
+
+def _theme_files(tmp_path: Path) -> Path:
+    d = tmp_path / "docs"
+    for i, text in enumerate(["apples pears", "rockets moons", "apples moons", "pears rockets"]):
+        write(d / f"{i}.txt", text)
+    write(d / "drafts" / "x.txt", "draft")
+    return d
+
+
+def test_a_model_records_its_training_sources(tmp_path: Path) -> None:
+    from topicnmf import TopicModel
+    from topicnmf.model import TrainingSources
+
+    d = _theme_files(tmp_path)
+    corpus = load_corpus(
+        [d, write(tmp_path / "more.json", '["apples", "moons"]')], exclude="drafts"
+    )
+    model = _fit(corpus).model
+    assert model.sources == TrainingSources(corpus.describe_sources(), 2)
+    assert model.sources.records[0]["exclude"] == ["drafts"]
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    model.save(a)
+    assert TopicModel.load(a).sources == model.sources
+    _fit(corpus).model.save(b)
+    assert a.read_bytes() == b.read_bytes()  # the record keeps the file reproducible
+    # documents that are not a corpus tell nothing of where they came from
+    plain = _fit([Document(str(i), t.text) for i, t in enumerate(corpus)]).model
+    assert plain.sources is None
+    plain.save(b)
+    assert TopicModel.load(b).sources is None
+
+
+def test_a_long_list_of_sources_is_recorded_in_part(tmp_path: Path) -> None:
+    from topicnmf import TopicModel
+    from topicnmf.model import TrainingSources
+    from topicnmf.modelfile import SOURCES_RECORD_CHARS
+
+    long_name = "x" * 100
+    files = [
+        write(tmp_path / "many" / f"{i:05d}-{long_name}.txt", f"w{i % 7} w{i % 5}")
+        for i in range(800)
+    ]
+    model = _fit(load_corpus(files)).model
+    assert model.sources is not None and model.sources.total == 800
+    kept = model.sources.records
+    assert 100 < len(kept) < 800 and kept[-1]["source"] == str(files[len(kept) - 1])
+    assert len(json.dumps(kept)) <= SOURCES_RECORD_CHARS
+    model.save(tmp_path / "m.npz")
+    assert TopicModel.load(tmp_path / "m.npz").sources == model.sources
+    assert TrainingSources.of([]) == TrainingSources([], 0)
+
+
+def _with_meta(path: Path, edit: object, out: Path) -> Path:
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    edit(meta)  # type: ignore[operator]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(out, **arrays)
+    return out
+
+
+def test_a_model_without_a_sources_record_still_loads(tmp_path: Path) -> None:
+    from topicnmf import TopicModel
+
+    path = tmp_path / "m.npz"
+    _fit(load_corpus([_theme_files(tmp_path)])).model.save(path)
+    old = _with_meta(path, lambda meta: meta.pop("sources"), tmp_path / "old.npz")
+    assert TopicModel.load(old).sources is None
+    result = run_cli("info", old, "--format", "json")
+    assert result.exit_code == 0
+    info = json.loads(result.stdout)
+    assert info["sources"] is None and info["sources_total"] is None
+    table = run_cli("info", old, "--format", "table")
+    assert "not recorded in this model" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.update(records="docs"), "sources is not an object"),
+        (lambda s: s.update(total=0), "sources.total is 0"),
+        (lambda s: s.update(total=-1), "sources.total"),
+        (lambda s: s.update(total=True), "sources.total"),
+        (lambda s: s.pop("total"), "sources.total is None"),
+        (lambda s: s["records"].__setitem__(0, "docs"), "lacks its source or kind"),
+        (lambda s: s["records"][0].pop("kind"), "lacks its source or kind"),
+        (lambda s: s["records"][0].update(source=3), "lacks its source or kind"),
+        (lambda s: s["records"][0].update(glob={"a": 1}), "setting 'glob'"),
+        (lambda s: s["records"][0].update(exclude=[1]), "setting 'exclude'"),
+    ],
+)
+def test_a_bad_sources_record_is_one_model_file_error(
+    tmp_path: Path, edit: object, message: str
+) -> None:
+    from topicnmf import ModelFileError, TopicModel
+
+    path = tmp_path / "m.npz"
+    _fit(load_corpus([_theme_files(tmp_path)])).model.save(path)
+    bad = _with_meta(path, lambda meta: edit(meta["sources"]), tmp_path / "bad.npz")  # type: ignore[operator]
+    with pytest.raises(ModelFileError, match=f"settings record is unreadable.*{message}"):
+        TopicModel.load(bad)
+    # settings a newer topicnmf may add are kept
+    newer = _with_meta(
+        path, lambda meta: meta["sources"]["records"][0].update(depth="2"), tmp_path / "n.npz"
+    )
+    assert TopicModel.load(newer).sources.records[0]["depth"] == "2"
+
+
+def test_info_shows_the_sources_and_every_stop_word(tmp_path: Path, no_news_homes: Path) -> None:
+    from topicnmf.config import ENGLISH_STOP_WORDS
+
+    d = _theme_files(tmp_path)
+    make_news_archive(tmp_path / "home" / "20news-bydate.tar.gz", MINI)
+    model = tmp_path / "m.npz"
+    fitted = run_cli(
+        "fit", f"{d}/", "20newsgroups:all", "-k", 2, "-m", model, "--min-df", 1, "-q",
+        "--format", "csv", "--glob", "*.txt", "--glob", "*.md", "--exclude", "drafts",
+        "--data-home", tmp_path / "home", "--categories", "sci.space", "--remove", "quotes",
+    )  # fmt: skip
+    assert fitted.exit_code == 0, fitted.stderr
+    info = json.loads(run_cli("info", model, "--format", "json").stdout)
+    assert info["sources"] == [
+        {"source": str(d), "kind": "directory", "format": "document",
+         "glob": ["*.txt", "*.md"], "exclude": ["drafts"], "encoding": "utf-8",
+         "encoding_errors": "skip"},
+        {"source": "20newsgroups:all", "kind": "20newsgroups", "subset": "all",
+         "categories": ["sci.space"], "remove": ["quotes"]},
+    ]  # fmt: skip
+    assert list(info["sources"][0]) == ["source", "kind", "format", "glob", "exclude",
+                                        "encoding", "encoding_errors"]  # fmt: skip
+    assert info["sources_total"] == 2
+    assert info["vectorizer"]["stop_words"] == sorted(ENGLISH_STOP_WORDS)
+    table = run_cli("info", model, "--format", "table", env={"COLUMNS": "400"}).stdout
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.splitlines()
+            if line.count("│") == 3 and line.split("│")[1].strip()}  # fmt: skip
+    assert rows["source 1"].startswith(f"{d} (directory; format document; glob *.txt, *.md;")
+    assert rows["source 2"].startswith("20newsgroups:all (20newsgroups; subset all;")
+    assert rows["vectorizer.stop_words"] == f"{len(ENGLISH_STOP_WORDS)} words"
