@@ -175,7 +175,7 @@ class _Text:
         self.buf = self.buf[index:]
 
     def position(self, index: int) -> str:
-        """ "line L column C" of a buffer index."""
+        """Where a buffer index is in the file, as "line L column C"."""
         newlines = self.buf.count("\n", 0, index)
         if newlines:
             column = index - self.buf.rfind("\n", 0, index)
