@@ -29,6 +29,7 @@ from topicnmf.modelfile import (
     REFERENCE_TOP,
     FitStats,
     TrainingIncidence,
+    TrainingSources,
     write_npz,
 )
 from topicnmf.nmf import NMFConfig, fit_nmf, transform
@@ -53,6 +54,7 @@ __all__ = [
     "FitStats",
     "TopicModel",
     "TrainingIncidence",
+    "TrainingSources",
     "fit",
     "normalize_rows",
     "order_topics",
@@ -92,6 +94,9 @@ class TopicModel:
         Which training documents contain each topic's top terms.
     dominant_count : ndarray of shape (n_topics,) or None
         Training documents each topic dominates.
+    sources : TrainingSources or None
+        The training corpus's sources as given and how each was read (None when the
+        documents were not a :class:`~topicnmf.corpus.Corpus`, or for older models).
     format_version : int
         Format of the file the model was read from.
     """
@@ -109,6 +114,7 @@ class TopicModel:
     W: np.ndarray | None = None
     reference: TrainingIncidence | None = None
     dominant_count: np.ndarray | None = None
+    sources: TrainingSources | None = None
     format_version: int = FORMAT_VERSION
 
     # -- description ---------------------------------------------------------------------
@@ -497,6 +503,7 @@ def fit(
     ----------
     documents : iterable of Document
         Anything with ``id`` and ``text`` attributes (and optionally ``label``), read once.
+        A :class:`~topicnmf.corpus.Corpus` also tells its sources, which the model records.
     vectorizer_config, nmf_config
         Settings of the two stages.
     n_jobs : int, optional
@@ -545,6 +552,7 @@ def fit(
         W=W if save_doc_topics else None,
         reference=TrainingIncidence.from_matrix(V, top_columns),
         dominant_count=dominance_counts(W)[0],
+        sources=_training_sources(documents),
     )
     return FitOutput(
         model=model,
@@ -553,6 +561,12 @@ def fit(
         labels=recorder.labels,
         empty_documents=int(np.count_nonzero(np.diff(V.indptr) == 0)),
     )
+
+
+def _training_sources(documents: Iterable[Any]) -> TrainingSources | None:
+    # duck-typed, so that fitting imports no corpus reader
+    describe = getattr(documents, "describe_sources", None)
+    return TrainingSources.of(describe()) if callable(describe) else None
 
 
 def _check_k(k: int, n_docs: int, n_terms: int) -> None:
