@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import struct
 import zipfile
@@ -802,6 +803,18 @@ def test_bad_input(case: Case, ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> Non
     assert snapshot(ctx.tmp) == before, "a file was created or changed"
     assert not ctx.marker.exists()
     assert result.stdout == ""
+    assert_names_only_real_options(args, err.replace(str(ctx.tmp), "<tmp>"))
+
+
+def assert_names_only_real_options(args: list[str], message: str) -> None:
+    """Every --option an error message names is an option of the command that printed it."""
+    command = cli.commands.get(args[0]) if args else None
+    if command is None:  # an unknown command: click names what was typed
+        return
+    known = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)} | {"--help"}
+    typed = {a.split("=")[0] for a in args if a.startswith("--")}
+    for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", message):
+        assert flag in known or flag in typed, f"{flag} is not an option of {args[0]}: {message}"
 
 
 def test_case_ids_are_unique() -> None:

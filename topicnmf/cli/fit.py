@@ -138,8 +138,9 @@ def fit(
 ) -> None:
     """Learn topics from a corpus and write the model.
 
-    CORPUS is a directory of text files, a .txt (one document per line), .csv/.tsv or
-    .jsonl file (optionally .gz), '-' for standard input, or 20newsgroups[:train|test|all].
+    CORPUS is a directory of text files, a .txt (one document per line), .csv/.tsv,
+    .jsonl or .json file (optionally .gz), '-' for standard input, or
+    20newsgroups[:train|test|all].
     The model goes to model.npz unless -m says otherwise; the topic table goes to stdout
     (or -o FILE) and a summary to stderr.
 

@@ -60,6 +60,11 @@ PARAM_OPTIONS: dict[str, str] = {
     "dtype": "--float64",
     "n_jobs": "--jobs",
     "model": "--model",
+    "ks": "--k",
+    "runs": "--runs",
+    "sample_fraction": "--sample",
+    "tolerance": "--tolerance",
+    "threshold": "--threshold",
     "batch_size": "--batch-size",
     "top_n": "--top",
 }
