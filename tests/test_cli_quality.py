@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import SAMPLES
-from tests.test_cli import ok, run
+from tests.helpers import ok, run
 from topicnmf import TopicModel
 from topicnmf.quality import top_term_indices, topic_npmi
 

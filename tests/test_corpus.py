@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import NEWS_ARCHIVE, NEWS_SKIP_REASON
 from topicnmf.corpus import (
     NEWSGROUPS,
     Corpus,
@@ -32,8 +33,6 @@ from topicnmf.datasets import newsgroups as news_mod
 from topicnmf.errors import CorpusError, ParameterError
 
 REAL_FETCH = news_mod._fetch_with_sklearn
-NEWS_ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "20news-bydate.tar.gz"
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -1426,7 +1425,7 @@ def test_scikit_learn_says_nothing_on_stdout_or_in_warnings(
 @pytest.fixture(scope="module")
 def real_archive() -> Path:
     if not NEWS_ARCHIVE.is_file():
-        pytest.skip(f"20 Newsgroups archive not found at {NEWS_ARCHIVE} (dev/CI workspace only)")
+        pytest.skip(NEWS_SKIP_REASON)
     return NEWS_ARCHIVE
 
 

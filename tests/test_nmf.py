@@ -11,7 +11,6 @@ import importlib.util
 import re
 import tarfile
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +20,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import NMF
 
+from tests.helpers import NEWS_ARCHIVE as ARCHIVE
+from tests.helpers import NEWS_SKIP_REASON
 from topicnmf.errors import ConvergenceWarning, ParameterError
 from topicnmf.nmf import (
     INITS,
@@ -40,8 +41,7 @@ from topicnmf.nmf import (
 # test asks for them with pytest.warns).
 pytestmark = pytest.mark.filterwarnings("ignore::topicnmf.errors.ConvergenceWarning")
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-ARCHIVE = DATA / "20news-bydate.tar.gz"
+
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
 
@@ -89,7 +89,7 @@ def small() -> sp.csr_matrix:
 def news() -> sp.csr_matrix:
     """TF-IDF of the first 400 messages in the 20 Newsgroups archive (two newsgroups)."""
     if not ARCHIVE.exists():
-        pytest.skip(f"20 Newsgroups archive not found at {ARCHIVE}")
+        pytest.skip(NEWS_SKIP_REASON)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     texts = []
