@@ -147,14 +147,13 @@ class TopicModel:
         return result
 
     def topic_labels(self, n_terms: int = 3) -> list[str]:
-        """A short label per topic: the user's label if set, else its top terms joined by '_'."""
-        tops = self.top_terms(n_terms)
-        out = []
-        for t in range(self.n_topics):
-            user = self.labels[t] if self.labels else ""
-            auto = "_".join(term for term, _ in tops[t]) or f"empty_topic_{t}"
-            out.append(user or auto)
-        return out
+        """A short label per topic: the user's label if set, else the automatic one (its
+        most relevant terms joined by '_'; see :func:`topicnmf.explore.labels.auto_labels`)."""
+        from topicnmf.explore.labels import auto_labels
+
+        auto = auto_labels(self.H, self.topic_share, self.vocabulary, n_terms)
+        users = self.labels or [""] * self.n_topics
+        return [user or a for user, a in zip(users, auto, strict=True)]
 
     def topics_frame(self, top: int = 10) -> pd.DataFrame:
         """The top terms of every topic as a pandas DataFrame, one row per topic and term.
