@@ -715,6 +715,234 @@ for _name in _FIELD:
     )
 
 
+# -- docs, label, report ----------------------------------------------------------------------
+
+
+def _docs(tmp: Path, *extra) -> str:
+    a, _ = _models(tmp)
+    return ok(["docs", "-m", a, HOBBIES, "--format", "csv", "-q", *extra]).stdout
+
+
+def _docs_rows(text: str) -> list[dict]:
+    import csv
+
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _report(tmp: Path, *extra, corpus=(HOBBIES,)) -> str:
+    a, _ = _models(tmp)
+    out = tmp / "r.html"
+    ok(["report", "-m", a, *corpus, "-o", out, "-q", *extra])
+    return out.read_text(encoding="utf-8")
+
+
+def _report_data(page: str) -> dict:
+    start = page.index('id="tn-data">') + len('id="tn-data">')
+    return json.loads(page[start : page.index("</script>", start)])
+
+
+def _invoke_explore(command: str, tmp: Path, corpus, *extra):
+    model = _reference_model(tmp)
+    if command == "docs":
+        return run(["docs", "-m", model, corpus, "--format", "csv", "-q", "--top", 1000, *extra])
+    out = tmp / "corpus-report.html"
+    result = run(["report", "-m", model, corpus, "-o", out, "-q", "--docs", 1000, *extra])
+    if result.exit_code == 0:
+        result.stdout_bytes = out.read_bytes()  # what the page holds is what it read
+    return result
+
+
+_plain_invoke = _invoke
+
+
+def _invoke(command, tmp, corpus, *extra):  # noqa: F811 - extends the runner above
+    if command in ("docs", "report"):
+        return _invoke_explore(command, tmp, corpus, *extra)
+    return _plain_invoke(command, tmp, corpus, *extra)
+
+
+for _command in ("docs", "report"):
+    for _option in CORPUS_OPTIONS:
+        CHECKS[(_command, _option)] = lambda tmp, fit, c=_command, o=_option: _corpus_check(
+            o, c, tmp
+        )
+
+
+@check("docs", "model")
+@check("report", "model")
+def _(tmp, fit):
+    a, b = _models(tmp)
+    assert (
+        ok(["docs", "-m", a, HOBBIES, "--format", "csv"]).stdout
+        != ok(["docs", "-m", b, HOBBIES, "--format", "csv"]).stdout
+    )
+    ok(["report", "-m", a, "-o", tmp / "a.html", "-q"])
+    ok(["report", "-m", b, "-o", tmp / "b.html", "-q"])
+    assert len(_report_data((tmp / "a.html").read_text())["topics"]) == 4
+    assert len(_report_data((tmp / "b.html").read_text())["topics"]) == 3
+
+
+@check("docs", "top")
+def _(tmp, fit):
+    assert len(_docs_rows(_docs(tmp, "--top", 2))) == 4 * 2
+    assert len(_docs_rows(_docs(tmp))) == 4 * 5
+
+
+@check("docs", "topic_ids")
+def _(tmp, fit):
+    rows = _docs_rows(_docs(tmp, "--topic", 3, "--topic", 1))
+    assert [r["topic"] for r in rows] == ["3"] * 5 + ["1"] * 5
+
+
+@check("docs", "min_weight")
+def _(tmp, fit):
+    every = _docs_rows(_docs(tmp, "--top", 72))
+    high = _docs_rows(_docs(tmp, "--top", 72, "--min-weight", 0.9))
+    assert all(float(r["weight"]) >= 0.9 for r in high) and len(high) < len(every)
+
+
+@check("docs", "exclusive")
+def _(tmp, fit):
+    every = _docs_rows(_docs(tmp, "--top", 72))
+    only = _docs_rows(_docs(tmp, "--top", 72, "--exclusive"))
+    assert len(only) < len(every)
+    assert len({r["id"] for r in only}) == len(only)  # each document under one topic
+
+
+@check("docs", "snippet_chars")
+def _(tmp, fit):
+    assert all(len(r["snippet"]) <= 20 for r in _docs_rows(_docs(tmp, "--snippet-chars", 20)))
+    assert all(r["snippet"] == "" for r in _docs_rows(_docs(tmp, "--snippet-chars", 0)))
+    assert any(len(r["snippet"]) > 100 for r in _docs_rows(_docs(tmp)))
+
+
+@check("docs", "full_text")
+def _(tmp, fit):
+    rows = _docs_rows(_docs(tmp, "--full-text"))
+    text = (HOBBIES / f"{rows[0]['id']}").read_text()
+    assert rows[0]["text"] == text and "text" not in _docs_rows(_docs(tmp))[0]
+
+
+@check("docs", "output", "fmt")
+def _(tmp, fit):
+    a, _ = _models(tmp)
+    ok(["docs", "-m", a, HOBBIES, "-o", tmp / "d.json", "-q"])
+    data = json.loads((tmp / "d.json").read_text())
+    assert data[0]["rank"] == 1 and "snippet" in data[0]
+    lines = ok(["docs", "-m", a, HOBBIES, "--format", "jsonl", "-q"]).stdout.splitlines()
+    assert [json.loads(x) for x in lines] == data
+
+
+@check("docs", "batch_size")
+@check("report", "batch_size")
+def _(tmp, fit, monkeypatch=None):
+    from topicnmf.corpus import Corpus
+
+    sizes: list[int] = []
+    real = Corpus.iter_batches
+
+    def spy(self, size):
+        sizes.append(size)
+        return real(self, size)
+
+    monkeypatch.setattr(Corpus, "iter_batches", spy)
+    small, big = _docs(tmp, "--batch-size", 7), _docs(tmp)
+    _report(tmp, "--batch-size", 5)
+    assert sizes == [7, 4096, 5] and small == big
+
+
+@check("docs", "jobs")
+@check("report", "jobs")
+def _(tmp, fit, monkeypatch=None):
+    from topicnmf.model import TopicModel
+
+    seen: list = []
+    real = TopicModel.transform
+
+    def spy(self, texts, n_threads=None):
+        seen.append(n_threads)
+        return real(self, texts, n_threads=n_threads)
+
+    monkeypatch.setattr(TopicModel, "transform", spy)
+    _docs(tmp, "--jobs", 1)
+    _report(tmp, "--jobs", 2)
+    assert set(seen) == {1, 2}
+
+
+@check("docs", "quiet")
+@check("report", "quiet")
+@check("label", "quiet")
+def _(tmp, fit):
+    a, _ = _models(tmp)
+    assert ok(["docs", "-m", a, HOBBIES, "--format", "csv"]).stderr
+    assert not ok(["docs", "-m", a, HOBBIES, "--format", "csv", "-q"]).stderr
+    assert ok(["report", "-m", a, "-o", tmp / "q.html"]).stderr
+    assert not ok(["report", "-m", a, "-o", tmp / "q.html", "-q"]).stderr
+    assert ok(["label", "-m", a, "0=x", "-o", tmp / "l.npz"]).stderr
+    assert not ok(["label", "-m", a, "0=x", "-o", tmp / "l.npz", "-q"]).stderr
+
+
+@check("label", "model", "output")
+def _(tmp, fit):
+    a, _ = _models(tmp)
+    before = a.read_bytes()
+    ok(["label", "-m", a, "1=Sport", "-o", tmp / "new.npz", "-q"])
+    assert a.read_bytes() == before  # -o leaves the model as it was
+    labels = json.loads(ok(["info", tmp / "new.npz", "--format", "json"]).stdout)["labels"]
+    assert labels[1] == "Sport"
+
+
+@check("label", "clear")
+def _(tmp, fit):
+    a, _ = _models(tmp)
+    new = tmp / "c.npz"
+    ok(["label", "-m", a, "0=Garden", "2=Food", "-o", new, "-q"])
+    ok(["label", "-m", new, "--clear", "1=Sport", "-q"])
+    labels = json.loads(ok(["info", new, "--format", "json"]).stdout)["labels"]
+    assert labels[1] == "Sport" and "Garden" not in labels and "Food" not in labels
+
+
+@check("label", "fmt")
+def _(tmp, fit):
+    a, _ = _models(tmp)
+    data = json.loads(ok(["label", "-m", a, "--format", "json"]).stdout)
+    assert [r["topic"] for r in data] == [0, 1, 2, 3]
+    assert ok(["label", "-m", a, "--format", "csv"]).stdout.startswith("topic,label,auto_label")
+
+
+@check("report", "output")
+def _(tmp, fit):
+    a, _ = _models(tmp)
+    ok(["report", "-m", a, "-o", tmp / "x.html", "-q"])
+    assert (tmp / "x.html").read_text().startswith("<!DOCTYPE html>")
+    assert ok(["report", "-m", a, "-o", "-", "-q"]).stdout == (tmp / "x.html").read_text()
+
+
+@check("report", "n_docs")
+def _(tmp, fit):
+    three = _report_data(_report(tmp, "--docs", 3))["sections"]["detail"]["topics"]
+    none = _report_data(_report(tmp, "--docs", 0))["sections"]["detail"]["topics"]
+    assert all(len(t["docs"]) == 3 for t in three) and all(t["docs"] is None for t in none)
+
+
+@check("report", "no_text")
+def _(tmp, fit):
+    page, bare = _report(tmp), _report(tmp, "--no-text")
+    text = (HOBBIES / "doc_011.txt").read_text()[:40]
+    assert text in page and text not in bare
+    docs = _report_data(bare)["sections"]["detail"]["topics"][0]["docs"]
+    assert docs and all(d["snippet"] == "" and d["id"] for d in docs)
+
+
+@check("report", "select_k_path")
+def _(tmp, fit):
+    ok(["select-k", HOBBIES, "--k", "2,3,4", "--runs", 0, "-o", tmp / "k.json", "-q"])
+    page = _report(tmp, "--select-k", tmp / "k.json")
+    best = json.loads((tmp / "k.json").read_text())["recommended_k"]
+    assert 'id="select-k"' in page and f"k = {best}" in page
+    assert 'id="select-k"' not in _report(tmp)
+
+
 # -- the meta-test and the runner ----------------------------------------------------------
 
 
