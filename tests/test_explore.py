@@ -226,6 +226,11 @@ def test_mds_is_deterministic_and_keeps_distances():
     H = rng.random((6, 40))
     D = js_distances(H)
     assert np.allclose(D, D.T) and np.all(np.diag(D) == 0) and D.max() <= 1
+    P = H / H.sum(axis=1, keepdims=True)
+    M = (P[1] + P[4]) / 2
+    by_definition = 0.5 * (P[1] @ np.log2(P[1] / M)) + 0.5 * (P[4] @ np.log2(P[4] / M))
+    assert np.isclose(D[1, 4], np.sqrt(by_definition))
+    assert np.isclose(js_distances(np.array([[1.0, 0], [0, 1.0]]))[0, 1], 1.0)
     xy = classical_mds(D)
     assert np.array_equal(xy, classical_mds(js_distances(H)))
     # two points: the map's distance is the distance

@@ -107,24 +107,31 @@ def js_distances(H: np.ndarray) -> np.ndarray:
     """Jensen–Shannon distances (square root of the divergence, base 2) between rows of H.
 
     Rows are normalized to sum to 1 first; an empty row is at distance 1 from every other.
+    The divergence is ``entropy(M) - (entropy(P) + entropy(Q)) / 2``, one topic against
+    all the others at a time.
     """
     P = np.asarray(H, dtype=np.float64)
-    sums = P.sum(axis=1, keepdims=True)
-    P = np.where(sums > 0, P / np.where(sums > 0, sums, 1.0), 0.0)
+    sums = P.sum(axis=1)
+    P = P / np.where(sums > 0, sums, 1.0)[:, None]
+    entropy = _entropy(P)
     k = len(P)
-    D = np.zeros((k, k))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logP = np.where(P > 0, np.log2(np.where(P > 0, P, 1.0)), 0.0)
-        for i in range(k):
-            for j in range(i + 1, k):
-                if sums[i, 0] <= 0 or sums[j, 0] <= 0:
-                    D[i, j] = D[j, i] = 1.0
-                    continue
-                M = 0.5 * (P[i] + P[j])
-                logM = np.log2(np.where(M > 0, M, 1.0))
-                js = 0.5 * (P[i] @ (logP[i] - logM)) + 0.5 * (P[j] @ (logP[j] - logM))
-                D[i, j] = D[j, i] = math.sqrt(max(float(js), 0.0))
+    D = np.ones((k, k))
+    for i in range(k):
+        js = _entropy(0.5 * (P[i] + P)) - 0.5 * (entropy[i] + entropy)
+        D[i] = np.sqrt(np.clip(js, 0.0, 1.0))
+    empty = sums <= 0
+    D[empty, :] = 1.0
+    D[:, empty] = 1.0
+    D = np.maximum(D, D.T)  # exactly symmetric whatever the rounding
+    np.fill_diagonal(D, 0.0)
     return D
+
+
+def _entropy(P: np.ndarray) -> np.ndarray:
+    """Base-2 entropy of each row (0 log 0 = 0)."""
+    logs = np.zeros_like(P)
+    np.log2(P, out=logs, where=P > 0)
+    return -(P * logs).sum(axis=1)
 
 
 def classical_mds(D: np.ndarray, dims: int = 2) -> np.ndarray:
