@@ -110,6 +110,11 @@ def test_label_in_place_is_atomic_and_clear_restores_the_bytes(stored_model, tmp
     assert ",Cooking," in docs
     info = json.loads(ok(["info", path, "--format", "json"]).stdout)
     assert info["labels"][0] == "Gardening"
+    assert info["user_labels"] == {"0": "Gardening", "2": "Cooking"}
+    evaluated = json.loads(ok(["evaluate", path, "--format", "json"]).stdout)
+    assert evaluated["topics"][2]["label"] == "Cooking"
+    compared = json.loads(ok(["compare", path, stored_model, "--format", "json"]).stdout)
+    assert compared["labels_a"][2] == "Cooking" and "Cooking" not in compared["labels_b"]
     listed = json.loads(ok(["label", "-m", path, "--format", "json"]).stdout)
     assert listed[2]["user_label"] == "Cooking" and listed[2]["auto_label"] != "Cooking"
     assert not [p.name for p in tmp_path.iterdir() if p.name != "m.npz"]  # no temp left

@@ -67,6 +67,10 @@ PARAM_OPTIONS: dict[str, str] = {
     "threshold": "--threshold",
     "batch_size": "--batch-size",
     "top_n": "--top",
+    "topics": "--topic",
+    "min_weight": "--min-weight",
+    "snippet_chars": "--snippet-chars",
+    "labels": "TOPIC=LABEL",
 }
 
 # what to do about an input problem tied to a parameter (exit 1 errors)

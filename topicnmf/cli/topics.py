@@ -91,6 +91,7 @@ def model_info(m: Any, path: str) -> dict[str, Any]:
         "topics": m.n_topics,
         "terms": len(m.vocabulary),
         "labels": m.topic_labels(),
+        "user_labels": {str(t): x for t, x in enumerate(m.labels or []) if x},
         "topic_share": [round(float(s), 6) for s in m.topic_share],
         "vectorizer": cfg,
         "nmf": dataclasses.asdict(m.nmf_config),
