@@ -327,7 +327,7 @@ def similarity(ctx: ReportContext) -> Section:
         f'<svg id="heatmap" viewBox="0 0 {size:.0f} {size:.0f}" style="max-width:{size:.0f}px" '
         f'role="img" aria-label="Topic similarity heatmap (cosine of term weights)">'
         f"{labels}{''.join(rects)}</svg><p class=note>Cosine similarity of the topics' term "
-        "weights; darker is more alike. Click a row to select its topic.</p>"
+        "weights; the stronger the colour, the more alike. Click a row to select its topic.</p>"
     )
     return Section("similarity", "Topic similarity", svg, script=asset("heatmap.js"))
 
