@@ -59,7 +59,7 @@ def stored_model(tmp_path_factory) -> Path:
 # -- labels -----------------------------------------------------------------------------------
 
 
-def test_relevance_lambda_one_is_the_weight_order_and_lower_favours_specific_terms():
+def test_relevance_lambda_one_is_the_weight_order_and_lower_favors_specific_terms():
     H = np.array([[0.5, 0.3, 0.2, 0.0], [0.5, 0.0, 0.1, 0.4]])
     share = np.array([0.5, 0.5])
     assert relevant_terms(H, share, 3, lam=1.0)[0] == [0, 1, 2]

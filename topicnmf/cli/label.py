@@ -20,7 +20,7 @@ from topicnmf.cli.topics import load_model
     "-o",
     "--output",
     type=click.Path(),
-    help="Write the labelled model to this new file instead of changing the model in place.",
+    help="Write the labeled model to this new file instead of changing the model in place.",
 )
 @click.option("--clear", is_flag=True, help="Remove every user label first.")
 @click.option(
@@ -50,7 +50,7 @@ def label(
     \b
     Examples:
       topicnmf label 0=Gardening 3="Night sky"
-      topicnmf label -m news.npz 2=Space -o news-labelled.npz
+      topicnmf label -m news.npz 2=Space -o news-labeled.npz
       topicnmf label --clear
       topicnmf label --format csv          # list: topic,label,auto_label,user_label,fragments
     """
@@ -63,7 +63,7 @@ def label(
     writes = bool(assignments) or clear
     if not writes:
         if output:
-            raise click.UsageError("-o writes a labelled model: give TOPIC=LABEL or --clear")
+            raise click.UsageError("-o writes a labeled model: give TOPIC=LABEL or --clear")
         out = plan.data("stdout", None, fmt, formats=("csv", "json"))
         plan.input("-m", path)
         _show(label_table(load_model(path)), out)
@@ -82,7 +82,7 @@ def label(
         m.labels = None
     m.save(target.target)
     n_set = sum(1 for x in m.labels or [] if x)
-    report.info(f"Wrote {output or path}: {count(n_set, 'topic')} labelled")
+    report.info(f"Wrote {output or path}: {count(n_set, 'topic')} labeled")
 
 
 def _show(records: list[dict[str, Any]], out: Any) -> None:

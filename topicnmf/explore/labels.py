@@ -180,7 +180,7 @@ def parse_assignments(
                 value=item,
             )
         if topic in seen:
-            raise ParameterError(f"topic {topic} is labelled twice", param="labels", value=item)
+            raise ParameterError(f"topic {topic} is labeled twice", param="labels", value=item)
         label = label.strip()
         if any(ord(c) < 32 or ord(c) == 127 for c in label):
             raise ParameterError(

@@ -279,7 +279,7 @@ def topic_detail(ctx: ReportContext) -> Section:
 <input id="lambda" type="range" min="0" max="1" step="0.01" value="{RELEVANCE_LAMBDA}"
  aria-describedby="lambda-help">
 <p id="lambda-help" class=note>λ = 1 ranks terms by their weight in the topic; lower values
-favour terms specific to it (Sievert &amp; Shirley 2014).</p></div>
+favor terms specific to it (Sievert &amp; Shirley 2014).</p></div>
 <svg id="term-bars" role="img" aria-label="Top terms of the selected topic"></svg>
 <p class="legend"><span class="key overall"></span> overall weight
 <span class="key intopic"></span> weight in this topic</p>
@@ -327,7 +327,7 @@ def similarity(ctx: ReportContext) -> Section:
         f'<svg id="heatmap" viewBox="0 0 {size:.0f} {size:.0f}" style="max-width:{size:.0f}px" '
         f'role="img" aria-label="Topic similarity heatmap (cosine of term weights)">'
         f"{labels}{''.join(rects)}</svg><p class=note>Cosine similarity of the topics' term "
-        "weights; the stronger the colour, the more alike. Click a row to select its topic.</p>"
+        "weights; the stronger the color, the more alike. Click a row to select its topic.</p>"
     )
     return Section("similarity", "Topic similarity", svg, script=asset("heatmap.js"))
 
