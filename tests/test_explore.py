@@ -295,3 +295,36 @@ def test_report_without_documents_and_bad_select_k(hobbies_model, tmp_path):
     assert not (tmp_path / "s.html").exists()
     same = run(["report", "-m", hobbies_model, "-o", hobbies_model])
     assert same.exit_code == 2 and "also an input" in same.stderr
+
+
+def test_a_new_section_plugs_in_with_its_data_and_script(stored_model):
+    from topicnmf.explore.labels import label_table
+    from topicnmf.explore.report import (
+        DEFAULT_SECTIONS,
+        ReportContext,
+        Section,
+        build_report,
+        esc,
+    )
+
+    m = TopicModel.load(stored_model)
+    tops = m.top_terms(10)
+    topics = [
+        {**rec, "share": float(m.topic_share[t]), "terms": [w for w, _ in tops[t]]}
+        for t, rec in enumerate(label_table(m))
+    ]
+
+    def over_time(ctx):
+        years = ctx.extra.get("years")
+        if years is None:
+            return None
+        return Section("trends", "Topics over time", f"<p>{esc('<years>')}</p>", years,
+                       "TN.on('select', function (t) { data.seen = t; });")  # fmt: skip
+
+    ctx = ReportContext(m, "t", [("topics", "4")], topics, extra={"years": [2020, 2021]})
+    page = build_report(ctx, [*DEFAULT_SECTIONS, over_time])
+    assert '<section id="trends"' in page and "&lt;years&gt;" in page
+    assert _page_data(page)["sections"]["trends"] == [2020, 2021]
+    assert 'TN.data.sections["trends"]' in page
+    ctx.extra.clear()
+    assert '<section id="trends"' not in build_report(ctx, [*DEFAULT_SECTIONS, over_time])
