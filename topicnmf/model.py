@@ -457,6 +457,9 @@ class _Recorder:
         self.on_document = on_document
 
     def __iter__(self) -> Iterator[str]:
+        # the vectorizer may read the documents more than once (a first pass for
+        # boilerplate lines or phrases): what is recorded is the last pass
+        self.ids, self.labels, self.digest = [], [], hashlib.sha256()
         for doc in self.documents:
             self.ids.append(doc.id)
             self.labels.append(getattr(doc, "label", None))

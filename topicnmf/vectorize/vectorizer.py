@@ -1,11 +1,20 @@
 """The TF-IDF vectorizer: learn a vocabulary and idf weights, turn texts into a sparse matrix.
 
-The matrix is the one scikit-learn's ``TfidfVectorizer`` gives for the same settings
-(same vocabulary, idf and values up to float32 rounding), computed by the engine of this
-package (:mod:`~topicnmf.vectorize.tokenizer`, :mod:`~topicnmf.vectorize.tables`,
-:mod:`~topicnmf.vectorize.counting`) so that it is several times faster and reads its texts
-as a stream. The vocabulary is sorted like scikit-learn's, so the output depends neither on
-the order in which terms were first met nor on how the texts were cut into chunks.
+With :meth:`VectorizerConfig.sklearn_compatible` settings the matrix is the one
+scikit-learn's ``TfidfVectorizer`` gives (same vocabulary, idf and values up to float32
+rounding); the tool's defaults add its own token rules (see
+:class:`~topicnmf.config.VectorizerConfig`). Either way it is computed by the engine of
+this package (:mod:`~topicnmf.vectorize.tokenizer`, :mod:`~topicnmf.vectorize.words`,
+:mod:`~topicnmf.vectorize.tables`, :mod:`~topicnmf.vectorize.counting`) so that it is
+several times faster and reads its texts as a stream. The vocabulary is sorted like
+scikit-learn's, so the output depends neither on the order in which terms were first met nor
+on how the texts were cut into chunks.
+
+Fitting reads the texts once, or more when a rule needs a first look at the whole corpus:
+boilerplate lines (``max_line_df``: a pass counting lines, :mod:`~topicnmf.vectorize.lines`)
+and phrases (``phrases``: a pass counting pairs of tokens,
+:mod:`~topicnmf.vectorize.phrases`). Those passes keep counts, never the texts, so the
+texts must be re-iterable (a list, a corpus); a one-shot iterator is read into a list.
 """
 
 from __future__ import annotations
@@ -22,12 +31,21 @@ from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
 from . import arrays
 from .counting import (
     TermCounter,
+    chunks,
     count_texts,
     merge_equal_terms,
     select_columns,
 )
+from .lines import LineCounter, LineFilter
+from .phrases import PairCounter, Phrases
 from .tables import TokenRegistry, vocabulary_index
 from .tokenizer import make_tokenizer
+from .words import check_tokenizer, stop_words_as_read
+
+# The rules whose removals fit counts, in the order they apply (Vectorizer.removed).
+REMOVAL_RULES = (
+    "boilerplate", "numbers", "short", "stop_words", "min_df", "max_df", "max_features",
+)  # fmt: skip
 
 logger = logging.getLogger("topicnmf")
 
@@ -66,6 +84,18 @@ class Vectorizer:
         Number of training texts containing each term.
     n_documents : int
         Number of training texts.
+    boilerplate : list of str
+        The boilerplate lines removed from every text (sorted), found at fit time.
+    phrases : Phrases
+        The phrases joined into one token, found at fit time.
+    removed : dict of str to int
+        How many tokens each rule removed at fit time (:data:`REMOVAL_RULES`): the tokens
+        of boilerplate lines, number-only tokens, one-character tokens, stop words, and
+        the occurrences of the terms dropped by ``min_df``, ``max_df`` and
+        ``max_features`` (with n-grams, occurrences of n-grams). Empty for a model
+        fitted by a topicnmf that did not count them.
+    boilerplate_documents : int
+        Training texts that lost at least one boilerplate line.
     """
 
     def __init__(self, config: VectorizerConfig | None = None, n_jobs: int | None = None) -> None:
@@ -83,6 +113,10 @@ class Vectorizer:
         self.idf = np.zeros(0, dtype=np.float64)
         self.document_frequency = np.zeros(0, dtype=np.int64)
         self.n_documents = 0
+        self.boilerplate: list[str] = []
+        self.phrases = Phrases([], [])
+        self.removed: dict[str, int] = {}
+        self.boilerplate_documents = 0
         self._fitted = False
         self._columns: dict[str, int] | None = None
         self._index: tuple[TokenRegistry, np.ndarray] | None = None
@@ -99,7 +133,8 @@ class Vectorizer:
         Parameters
         ----------
         texts : iterable of str
-            Read once, chunk by chunk.
+            Read chunk by chunk: once, or once per first pass (boilerplate lines, phrases),
+            in which case an iterator is first read into a list.
 
         Returns
         -------
@@ -109,10 +144,12 @@ class Vectorizer:
         ------
         VectorizerError
             When no term is left, with ``param`` naming the setting that removed them
-            (``min_df``, ``max_df``, ``stop_words``, ``token_pattern``, ``ngram_range``).
+            (``min_df``, ``max_df``, ``stop_words``, ``token_pattern``, ``ngram_range``,
+            ``keep_numbers``), or when the tokenizer cannot run (``tokenizer``).
         """
         cfg = self.config
-        if cfg.lowercase:
+        check_tokenizer(cfg)
+        if cfg.lowercase and cfg.token_pattern is not None:
             upper = [w for w in cfg.stop_words if w != w.lower()]
             if upper:
                 logger.warning(
@@ -121,7 +158,14 @@ class Vectorizer:
                     len(upper),
                     upper[0],
                 )
-        counter = count_texts(cfg, texts)
+        if (cfg.max_line_df is not None or cfg.phrases) and iter(texts) is texts:
+            texts = list(texts)  # a one-shot iterator: the passes need the texts again
+        hashes = self._boilerplate_hashes(texts)
+        phrases = Phrases([], [])
+        if cfg.phrases:
+            phrases = self._detect_phrases(texts, LineFilter(hashes) if hashes else None)
+        lines = LineFilter(hashes) if hashes else None
+        counter = count_texts(cfg, texts, lines=lines, phrases=phrases)
         counts, merged_terms = merge_equal_terms(counter.counts(), counter)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         candidates = self._filter_by_df(counter, df)
@@ -132,13 +176,14 @@ class Vectorizer:
         order = sorted(range(len(terms)), key=terms.__getitem__)
         candidates = candidates[order]
         terms = [terms[i] for i in order]
+        totals = np.bincount(
+            counts.indices, weights=counts.data.astype(np.float64), minlength=counts.shape[1]
+        )
+        after_df = int(totals[candidates].sum())
         if cfg.max_features is not None and len(candidates) > cfg.max_features:
             # scikit-learn sorts the candidates by name, then takes the first
             # max_features of an (unstable, default-kind) argsort of the negated float64
             # totals: doing exactly that reproduces its choice among tied terms.
-            totals = np.bincount(
-                counts.indices, weights=counts.data.astype(np.float64), minlength=counts.shape[1]
-            )
             picked = np.sort((-totals[candidates]).argsort()[: cfg.max_features])
             candidates = candidates[picked]
             terms = [terms[i] for i in picked.tolist()]
@@ -151,10 +196,54 @@ class Vectorizer:
         self.document_frequency = df[candidates].astype(np.int64)
         self.n_documents = counter.n_documents
         self.idf = self._idf(self.document_frequency, self.n_documents)
+        self.boilerplate = sorted(lines.found) if lines is not None else []
+        self.boilerplate_documents = lines.n_documents if lines is not None else 0
+        self.phrases = phrases
+        self.removed = self._removed(counter, totals, df, after_df, int(counts.data.sum()))
         self._columns = None
         self._index = None
         self._fitted = True
         return self._weight(counts)
+
+    def _boilerplate_hashes(self, texts: Iterable[str]) -> frozenset[int]:
+        """Pass 1 of boilerplate removal: the hashes of the lines to remove."""
+        if self.config.max_line_df is None:
+            return frozenset()
+        line_counter = LineCounter()
+        for chunk in chunks(texts):
+            line_counter.add(chunk)
+        return line_counter.frequent(self.config.max_line_df)
+
+    def _detect_phrases(self, texts: Iterable[str], lines: LineFilter | None) -> Phrases:
+        """Pass 2 of phrase detection: count tokens and pairs, choose the phrases."""
+        cfg = self.config
+        tokenizer = make_tokenizer(cfg)
+        pairs = PairCounter(TokenRegistry(stop_words_as_read(cfg), packs=tokenizer.packs))
+        for chunk in chunks(texts):
+            if lines is not None:
+                chunk, _ = lines.clean(chunk)
+            for tokens in tokenizer.tokenize(chunk):
+                pairs.add(tokens)
+        return pairs.phrases(cfg.phrase_min_count, cfg.phrase_threshold)
+
+    def _removed(
+        self, counter: TermCounter, totals: np.ndarray, df: np.ndarray, after_df: int, kept: int
+    ) -> dict[str, int]:
+        """Tokens (or term occurrences) each rule removed."""
+        cfg = self.config
+        n_docs = counter.n_documents
+        low = cfg.min_df if isinstance(cfg.min_df, int) else cfg.min_df * n_docs
+        rare = int(totals[(df > 0) & (df < low)].sum())
+        seen = int(totals.sum())
+        return {
+            "boilerplate": counter.n_boilerplate,
+            "numbers": counter.n_numbers,
+            "short": counter.n_short,
+            "stop_words": counter.n_stop,
+            "min_df": rare,
+            "max_df": seen - rare - after_df,
+            "max_features": after_df - kept,
+        }
 
     def _filter_by_df(self, counter: TermCounter, df: np.ndarray) -> np.ndarray:
         """Ids of the terms whose document frequency is within [min_df, max_df]."""
@@ -196,11 +285,29 @@ class Vectorizer:
         n_docs = counter.n_documents
         if n_docs == 0:
             raise VectorizerError("no documents to vectorize: the corpus is empty")
-        if counter.n_tokens == 0:
+        if counter.n_tokens + counter.n_numbers + counter.n_short + counter.n_boilerplate == 0:
+            what = (
+                "no word of letters or digits"
+                if cfg.token_pattern is None
+                else f"token_pattern {cfg.token_pattern!r} matches nothing"
+            )
             raise VectorizerError(
-                f"no tokens found in {n_docs} documents: the documents are empty or "
-                f"token_pattern {cfg.token_pattern!r} matches nothing",
+                f"no tokens found in {n_docs} documents: the documents are empty or {what}",
                 param="token_pattern",
+            )
+        if counter.n_tokens == 0 and counter.n_numbers + counter.n_short > 0:
+            param = "keep_numbers" if counter.n_numbers > 0 and not cfg.keep_numbers else None
+            raise VectorizerError(
+                f"no terms left: every token of the {n_docs} documents is a number or a "
+                f"single character ({counter.n_numbers} numbers, {counter.n_short} "
+                "one-character tokens)",
+                param=param or "token_pattern",
+            )
+        if counter.n_tokens == 0 and counter.n_boilerplate > 0:
+            raise VectorizerError(
+                f"no terms left: every line of the {n_docs} documents was removed as "
+                f"boilerplate (max_line_df={cfg.max_line_df!r})",
+                param="max_line_df",
             )
         if counter.n_kept_tokens == 0:
             raise VectorizerError(
@@ -257,14 +364,19 @@ class Vectorizer:
             Unknown terms are ignored; sorted indices, no explicit zeros.
         """
         self._require_fitted()
+        lines = LineFilter(lines=self.boilerplate) if self.boilerplate else None
         if self.config.ngram_range[1] == 1:
             if self._index is None:
                 packs = make_tokenizer(self.config).packs
-                self._index = vocabulary_index(self.config.stop_words, self.vocabulary, packs)
-            return count_texts(self.config, texts, fixed=self._index).counts()
+                self._index = vocabulary_index(
+                    stop_words_as_read(self.config), self.vocabulary, packs, self.phrases.parts
+                )
+            return count_texts(
+                self.config, texts, fixed=self._index, lines=lines, phrases=self.phrases
+            ).counts()
         # n-grams: count into provisional terms as fit does, then find their columns
         # by name.
-        counter = count_texts(self.config, texts)
+        counter = count_texts(self.config, texts, lines=lines, phrases=self.phrases)
         counts = counter.counts()
         seen = np.flatnonzero(np.bincount(counts.indices, minlength=counts.shape[1]))
         if self._columns is None:
@@ -335,8 +447,16 @@ class Vectorizer:
         (int64), ``n_documents``, and one array per config field: ``lowercase``,
         ``token_pattern``, ``stop_words``, ``ngram_range``, ``min_df``/``max_df`` (int64 =
         documents, float64 = proportion), ``max_features`` (-1 = None), ``sublinear_tf``,
-        ``norm`` ("none" = None), ``use_idf``, ``smooth_idf``.  A caller storing them
-        beside other arrays adds its own prefix (``model.py`` uses ``vec_``).
+        ``norm`` ("none" = None), ``use_idf``, ``smooth_idf``, ``keep_numbers``,
+        ``adjacent_ngrams``, ``max_line_df`` (int64 -1 = None), ``phrases``,
+        ``phrase_min_count``, ``phrase_threshold``, ``tokenizer``; ``token_pattern`` ""
+        is None (the word rule). Then what the rules found and did: ``boilerplate_utf8`` +
+        ``boilerplate_offsets`` (the boilerplate lines), ``boilerplate_documents``,
+        ``phrase_first_*`` and ``phrase_second_*`` (the phrases' tokens, packed),
+        ``removed_rules`` and ``removed_tokens`` (:attr:`removed`). A caller storing them
+        beside other arrays adds its own prefix (``model.py`` uses ``vec_``). Files of
+        format version 1 (before the token rules) hold none of the new arrays and read as
+        scikit-learn's rules.
 
         Only numeric and fixed-width unicode arrays, so that ``np.savez`` followed by
         ``np.load(allow_pickle=False)`` restores them exactly.
@@ -362,9 +482,21 @@ class Vectorizer:
         return vectorizer
 
     def _set_state(
-        self, vocabulary: list[str], df: np.ndarray, n_documents: int, idf: np.ndarray
+        self,
+        vocabulary: list[str],
+        df: np.ndarray,
+        n_documents: int,
+        idf: np.ndarray,
+        boilerplate: list[str] | None = None,
+        phrases: Phrases | None = None,
+        removed: dict[str, int] | None = None,
+        boilerplate_documents: int = 0,
     ) -> None:
         """Install a fitted state read from arrays, checking the idf against the counts."""
+        self.boilerplate = boilerplate or []
+        self.phrases = phrases if phrases is not None else Phrases([], [])
+        self.removed = removed or {}
+        self.boilerplate_documents = boilerplate_documents
         expected = self._idf(df, n_documents)
         if not np.allclose(idf, expected, rtol=1e-12, atol=0.0):
             raise ModelFileError(
