@@ -94,8 +94,17 @@ how's let's could've would've should've might've must've y'all
 """
 ENGLISH_CONTRACTIONS: tuple[str, ...] = tuple(sorted(set(_ENGLISH_CONTRACTIONS_TEXT.split())))
 
-# Named stop-word lists. English is scikit-learn's list and the contractions above; the
-# others are spaCy's lists (MIT licence), shipped in topicnmf/stopwords/ (see its NOTICE).
+# The words of spaCy's English stop list (MIT licence, see topicnmf/stopwords/NOTICE) that
+# scikit-learn's lacks, its contractions aside: verbs and adverbs of conversation that
+# otherwise lead topics of their own on forum text ("just", "really", "does", "did").
+_SPACY_ENGLISH_EXTRA = (
+    "ca", "did", "does", "doing", "just", "make", "quite", "really", "regarding", "say",
+    "unless", "used", "using", "various",
+)  # fmt: skip
+
+# Named stop-word lists. English is scikit-learn's list, the words spaCy's English list
+# adds to it and the contractions above; the others are spaCy's lists (MIT licence),
+# shipped in topicnmf/stopwords/ (see its NOTICE).
 # Chinese, Japanese and Korean have none: their tokens are character pairs.
 STOP_WORD_LISTS: tuple[str, ...] = (
     "english", "danish", "dutch", "finnish", "french", "german", "italian", "norwegian",
@@ -124,7 +133,8 @@ def stop_words_for(language: str) -> tuple[str, ...]:
     """
     name = language.strip().lower()
     if name == "english":
-        return tuple(sorted(set(ENGLISH_STOP_WORDS) | set(ENGLISH_CONTRACTIONS)))
+        words = set(ENGLISH_STOP_WORDS) | set(ENGLISH_CONTRACTIONS) | set(_SPACY_ENGLISH_EXTRA)
+        return tuple(sorted(words))
     if name in _CJK_LANGUAGES:
         return ()
     if name not in STOP_WORD_LISTS:
@@ -141,7 +151,8 @@ def stop_words_for(language: str) -> tuple[str, ...]:
 
 
 DEFAULT_STOP_WORDS: tuple[str, ...] = stop_words_for("english")
-"""The default stop words: scikit-learn's English list and :data:`ENGLISH_CONTRACTIONS`."""
+"""The default stop words: scikit-learn's English list, the 14 words spaCy's English list
+adds to it, and :data:`ENGLISH_CONTRACTIONS`."""
 
 _NORMS = ("l1", "l2", None)
 

@@ -39,7 +39,7 @@ from topicnmf.errors import VectorizerError
 from .tokenizer import PIECE_CHARS, Tokens, _by_length, _cut, _in_order, _pack_runs
 
 # Character classes of the word rule.
-OTHER, LETTER, DIGIT, APOSTROPHE, CJK = 0, 1, 2, 3, 4
+OTHER, LETTER, DIGIT, APOSTROPHE, CJK, UNDERSCORE = 0, 1, 2, 3, 4, 5
 
 # Code point ranges read as CJK by the char-bigram and jieba tokenizers: Hangul Jamo, the
 # CJK radicals, kana, bopomofo, Hangul compatibility jamo, the ideograph blocks, Hangul
@@ -60,6 +60,8 @@ MIN_CHARS = 2
 def _class_of(c: int) -> int:
     if c == 0x27:
         return APOSTROPHE
+    if c == 0x5F:
+        return UNDERSCORE
     category = unicodedata.category(chr(c))
     if category[0] in "LM":
         return LETTER
@@ -190,14 +192,16 @@ class WordRule:
         text = " " + " ".join(texts) + " " * 17
         chars, cls, nonascii = self._classify(text)
         word = (cls == LETTER) | (cls == DIGIT)
-        inner = (cls[1:-1] == APOSTROPHE) & word[:-2] & word[2:]
-        word[1:-1] |= inner
+        between = word[:-2] & word[2:]
+        apostrophe = (cls[1:-1] == APOSTROPHE) & between
+        word[1:-1] |= apostrophe | ((cls[1:-1] == UNDERSCORE) & between)
         flips = np.flatnonzero(word[1:] != word[:-1]) + 1
         starts, ends = flips[0::2], flips[1::2]
-        if inner.any():
-            starts, ends = self._clitics(text, inner, starts, ends)
+        if apostrophe.any():
+            starts, ends = self._clitics(text, apostrophe, starts, ends)
+        # number-only: digits, and the underscores that group them (1_000)
         digits = np.zeros(len(cls) + 1, dtype=np.int32)
-        np.cumsum(cls == DIGIT, out=digits[1:])
+        np.cumsum((cls == DIGIT) | (cls == UNDERSCORE), out=digits[1:])
         lengths = ends - starts
         number = (digits[ends] - digits[starts]) == lengths
         dropped_number = number & ~np.bool_(self.keep_numbers)
