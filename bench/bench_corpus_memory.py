@@ -7,7 +7,9 @@ generated in a temporary folder and deleted afterwards:
 
 * a directory of 100,000 small files (one folder);
 * a CSV of about 1 GB (1,000,000 rows of about 1 kB);
-* a 200 MB single line in a .txt file, and a CSV with one 100 MB field.
+* a 200 MB single line in a .txt file, and a CSV with one 100 MB field;
+* a JSON array of about 220 MB (200,000 objects of about 1 kB), and a JSON array
+  with one 100 MB string element.
 
 With ``--newsgroups`` (default on when the archive exists) it also times reading
 and cleaning the 20 Newsgroups train split in a fresh process: from the archive with
@@ -126,6 +128,28 @@ def make_long_line(path: Path, n_bytes: int, csv_field: bool) -> Path:
     return path
 
 
+def make_json_array(path: Path, rows: int, chars: int) -> Path:
+    rng = random.Random(2)
+    pool = [sentence(rng, chars) for _ in range(997)]
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[\n")
+        for i in range(rows):
+            record = {"id": f"r{i}", "text": pool[i % 997], "meta": {"n": i, "tags": ["a"]}}
+            out.write(json.dumps(record) + (",\n" if i < rows - 1 else "\n"))
+        out.write("]\n")
+    return path
+
+
+def make_json_element(path: Path, n_bytes: int) -> Path:
+    chunk = ("word " * 200_000).encode()  # 1 MB
+    with path.open("wb") as out:
+        out.write(b'["short", "')
+        for _ in range(n_bytes // len(chunk)):
+            out.write(chunk)
+        out.write(b'"]\n')
+    return path
+
+
 def dir_size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
@@ -153,6 +177,16 @@ def run_memory(work: Path, only: set[str] | None) -> list[dict]:
             "csv_field",
             "CSV with one 100 MB field",
             lambda: make_long_line(work / "field.csv", 100 << 20, csv_field=True),
+        ),
+        (
+            "json",
+            "JSON array ~220 MB (200k x ~1 kB)",
+            lambda: make_json_array(work / "big.json", 200_000, 1000),
+        ),
+        (
+            "json_element",
+            "JSON array, one 100 MB element",
+            lambda: make_json_element(work / "element.json", 100 << 20),
         ),
     ]
     base = measure("baseline")
@@ -279,7 +313,9 @@ def run_newsgroups(work: Path, repeats: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="comma-separated cases: dir_100k,csv_1gb,line,csv_field")
+    parser.add_argument(
+        "--only", help="comma-separated cases: dir_100k,csv_1gb,line,csv_field,json,json_element"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory cases")
     parser.add_argument("--no-newsgroups", action="store_true", help="skip the 20NG timing")
     parser.add_argument("--repeats", type=int, default=5, help="20NG timing: best of N")

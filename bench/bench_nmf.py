@@ -43,8 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RESULTS_DIR, load_20ng, median_time  # noqa: E402
 from sklearn.decomposition import NMF  # noqa: E402
 
-import topicnmf.nmf as engine  # noqa: E402
+import topicnmf.nmf._kernels as kernels  # noqa: E402
+import topicnmf.nmf._transform as nmf_transform  # noqa: E402
+from topicnmf.errors import ConvergenceWarning  # noqa: E402
 from topicnmf.nmf import NMFConfig, fit_nmf, reconstruction_error, transform  # noqa: E402
+from topicnmf.nmf._validation import check_threads  # noqa: E402
 
 
 def sklearn_fit(V, k: int, **kwargs):
@@ -135,6 +138,8 @@ def row(cells: list[str], widths: list[int]) -> str:
 
 
 def main() -> None:
+    # the timed runs stop at a fixed iteration count on purpose (tol=0)
+    warnings.simplefilter("ignore", ConvergenceWarning)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per case (median)")
     parser.add_argument(
@@ -164,7 +169,7 @@ def main() -> None:
     V32 = V.astype(np.float32)
     info = {
         "matrix": f"{V.shape[0]} x {V.shape[1]}, {V.nnz} non-zeros",
-        "threads": engine._check_threads(None),
+        "threads": check_threads(None),
         "repeats": args.repeats,
         "sklearn_repeats": sk_repeats,
         "band": args.band,
@@ -199,15 +204,15 @@ def main() -> None:
             "sklearn_iterations": int(model.n_iter_),
             "target": target,
         }
-        if engine._have_numba():
+        if kernels.have_numba():
             ours = time_to_target(
                 V32, 20, target, loss="kl", solver="cd", band=0.0, repeats=args.repeats
             )
             entry["cd_numba"] = ours
             lines.append(_line("KL cd (numba), k=20", sk_time, sk_iter, target, ours))
             entry["numba_start"] = numba_start_times()
-        have = engine._have_numba
-        engine._have_numba = lambda: False  # the KL transform falls back to numpy
+        have = nmf_transform.have_numba
+        nmf_transform.have_numba = lambda: False  # the KL transform falls back to numpy
         try:
             ours = time_to_target(
                 V32,
@@ -220,7 +225,7 @@ def main() -> None:
                 max_iter=400,
             )
         finally:
-            engine._have_numba = have
+            nmf_transform.have_numba = have
         entry["mu_numpy"] = ours
         lines.append(_line("KL mu (numpy only), k=20", sk_time, sk_iter, target, ours))
         results["kl_k20"] = entry

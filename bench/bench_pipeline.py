@@ -129,7 +129,7 @@ def main() -> None:
         for _ in range(args.repeats):
             w, rss, _err = run([
                 *topicnmf, "fit", "20newsgroups:train", "-k", k, "--data-home", str(DATA_DIR),
-                "-m", str(model), "--topics-out", str(tmp / "topics.csv"), "-q",
+                "-m", str(model), "-o", str(tmp / "topics.csv"), "-q",
             ])  # fmt: skip
             fit_rows["topicnmf"].append((w, rss))
             w, rss, err = run([py, "-c", SKLEARN_FIT, home, k, str(tmp / "sk_topics.csv")])

@@ -188,8 +188,13 @@ def score(
         "junk": junk,
         "n_terms": int(H.shape[1]),
         "topics": [
-            {"npmi": float(a), "npmi_train": float(b), "share": float(c), "boilerplate": bool(d),
-             "terms": t}
+            {
+                "npmi": float(a),
+                "npmi_train": float(b),
+                "share": float(c),
+                "boilerplate": bool(d),
+                "terms": t,
+            }
             for a, b, c, d, t in zip(npmi_test, npmi_train, share, boiler, terms, strict=True)
         ],
     }

@@ -27,10 +27,8 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "sample_corpora"
-SHARED_DATA = ROOT.parent / "shared" / "data"
-NEWS_ARCHIVE = SHARED_DATA / "20news-bydate.tar.gz"
+# the shared constants live in tests/helpers.py; these names stay for older imports
+from tests.helpers import NEWS_ARCHIVE, NEWS_SKIP_REASON, ROOT, SAMPLES, SHARED_DATA  # noqa: E402,F401
 
 THEMES = {
     "space": "the rocket launched a satellite into orbit around the planet as astronauts watched",
@@ -88,7 +86,18 @@ def hobbies_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def news_archive() -> Path:
     if not NEWS_ARCHIVE.exists():
-        pytest.skip(
-            f"20 Newsgroups archive not found at {NEWS_ARCHIVE} (only in the dev/CI workspace)"
-        )
+        pytest.skip(NEWS_SKIP_REASON)
     return NEWS_ARCHIVE
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per reason for skipped tests ("12 tests skipped: ..."), not one per test."""
+    from collections import Counter
+
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    for reason, n in sorted(reasons.items()):
+        terminalreporter.write_line(f"{n} test{'' if n == 1 else 's'} skipped: {reason}")

@@ -17,10 +17,10 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import struct
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,95 +30,20 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from tests.helpers import (
+    IS_ROOT,
+    GiB,
+    Member,
+    deflated,
+    model_arrays,
+    npy_bytes,
+    pickled_model,
+    raw_zip,
+    write_arrays,
+    zip_of,
+)
 from topicnmf.cli import cli
 from topicnmf.model import FORMAT_VERSION
-
-GiB = 1024**3
-IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-# -- crafting model files ---------------------------------------------------------------------
-
-
-def model_arrays(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
-
-
-def write_arrays(path: Path, arrays: dict[str, Any], compressed: bool = False) -> Path:
-    with path.open("wb") as fh:
-        (np.savez_compressed if compressed else np.savez)(fh, **arrays)
-    return path
-
-
-def npy_bytes(shape: tuple[int, ...], descr: str = "<f4", data: bytes = b"") -> bytes:
-    """An .npy member with the header we choose, followed by ``data`` (maybe too short)."""
-    buf = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        buf, {"descr": descr, "fortran_order": False, "shape": shape}
-    )
-    return buf.getvalue() + data
-
-
-@dataclass
-class Member:
-    """One zip member as it is stored, with the directory entry free to lie about it."""
-
-    name: str
-    data: bytes  # the bytes stored in the archive (already compressed when method=8)
-    method: int = 0  # 0 stored, 8 deflated, anything else is unusual
-    flags: int = 0  # bit 0: encrypted
-    size: int | None = None  # declared uncompressed size (default: true size)
-    csize: int | None = None  # declared compressed size (default: len(data))
-    crc: int | None = None
-
-
-def deflated(name: str, payload: bytes, **kw: Any) -> Member:
-    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
-    data = comp.compress(payload) + comp.flush()
-    return Member(name, data, method=8, size=kw.pop("size", len(payload)),
-                  crc=zlib.crc32(payload), **kw)  # fmt: skip
-
-
-def raw_zip(members: list[Member]) -> bytes:
-    """A zip archive written by hand, so the central directory can declare any sizes.
-
-    Sizes of 4 GiB and more are declared through the ZIP64 extra field, as a real
-    ZIP64 archive does.
-    """
-    out = io.BytesIO()
-    central = io.BytesIO()
-    for m in members:
-        name = m.name.encode()
-        crc = zlib.crc32(m.data) if m.crc is None else m.crc
-        size = len(m.data) if m.size is None else m.size
-        csize = len(m.data) if m.csize is None else m.csize
-        offset = out.tell()
-        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, m.flags, m.method, 0, 0x21,
-                              crc, len(m.data), len(m.data), len(name), 0))  # fmt: skip
-        out.write(name + m.data)
-        extra = b""
-        if size >= 0xFFFFFFFF or csize >= 0xFFFFFFFF:
-            extra = struct.pack("<HHQQ", 1, 16, size, csize)
-            size = csize = 0xFFFFFFFF
-        central.write(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 45, 45, m.flags, m.method, 0,
-                                  0x21, crc, csize, size, len(name), len(extra), 0, 0, 0, 0,
-                                  offset))  # fmt: skip
-        central.write(name + extra)
-    cd = central.getvalue()
-    start = out.tell()
-    out.write(cd)
-    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members),
-                          len(cd), start, 0))  # fmt: skip
-    return out.getvalue()
-
-
-def zip_of(path: Path, members: dict[str, bytes]) -> Path:
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return path
-
 
 # -- the context a case builds its files in ----------------------------------------------------
 
@@ -188,15 +113,7 @@ class Ctx:
         return self.file("bad.npz", raw_zip([*members, member]))
 
     def pickled(self) -> Path:
-        marker = self.marker
-
-        class Evil:
-            def __reduce__(self) -> tuple:
-                return (Path.touch, (marker,))
-
-        arrays = self.arrays()
-        arrays["labels"] = np.array([Evil()] * len(arrays["labels"]), dtype=object)
-        return write_arrays(self.tmp / "evil.npz", arrays)
+        return pickled_model(self.arrays(), self.tmp / "evil.npz", self.marker)
 
     def patched_zip(self, patch: Callable[[bytearray], None]) -> Path:
         data = bytearray(self.model.read_bytes())
@@ -386,8 +303,12 @@ CASES: list[Case] = [
     Case("gzip that is cut short",
          lambda c: ["fit", c.file("d.txt.gz", gzip.compress(b"alpha beta\n" * 500)[:40])], 1,
          "gzip"),
-    Case("a .json file (not JSON Lines)", lambda c: ["fit", c.file("d.json", '[{"text": "a"}]')],
-         1, "JSON Lines"),
+    Case("JSON Lines in a .json file",
+         lambda c: ["fit", c.file("d.json", '{"text": "a"}\n{"text": "b"}\n')], 1,
+         "one object per line is JSON Lines; give the format with --input-format"),
+    Case("a .json file that is not valid JSON",
+         lambda c: ["fit", c.file("d.json", '[{"text": "a"},\n {"text": "b"},\n]')], 1,
+         "d.json is not valid JSON at line 3 column 1: a ',' before ']'"),
     Case("unknown 20newsgroups category",
          lambda c: ["fit", "20newsgroups", "--categories", "rec.nope", "--data-home", c.tmp],
          2, "rec.nope"),
@@ -798,6 +719,18 @@ def test_bad_input(case: Case, ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> Non
     assert snapshot(ctx.tmp) == before, "a file was created or changed"
     assert not ctx.marker.exists()
     assert result.stdout == ""
+    assert_names_only_real_options(args, err.replace(str(ctx.tmp), "<tmp>"))
+
+
+def assert_names_only_real_options(args: list[str], message: str) -> None:
+    """Every --option an error message names is an option of the command that printed it."""
+    command = cli.commands.get(args[0]) if args else None
+    if command is None:  # an unknown command: click names what was typed
+        return
+    known = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)} | {"--help"}
+    typed = {a.split("=")[0] for a in args if a.startswith("--")}
+    for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", message):
+        assert flag in known or flag in typed, f"{flag} is not an option of {args[0]}: {message}"
 
 
 def test_case_ids_are_unique() -> None:

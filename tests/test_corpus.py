@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import itertools
+import json
 import logging
 import os
 import tarfile
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import NEWS_ARCHIVE, NEWS_SKIP_REASON
 from topicnmf.corpus import (
     NEWSGROUPS,
     Corpus,
@@ -31,8 +33,6 @@ from topicnmf.datasets import newsgroups as news_mod
 from topicnmf.errors import CorpusError, ParameterError
 
 REAL_FETCH = news_mod._fetch_with_sklearn
-NEWS_ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "20news-bydate.tar.gz"
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -184,7 +184,7 @@ def test_binary_warnings_before_the_first_document_are_summarised(
     assert ids(corpus) == ["b.txt"]
     assert corpus.stats.skipped_binary == 13
     assert len(warnings_log) == 12  # 10 names, one "2 more", then c.txt
-    assert "skipped 2 more binary file(s)" in warnings_log[10]
+    assert "skipped 2 more binary files" in warnings_log[10]
     assert "c.txt" in warnings_log[11]
 
 
@@ -195,6 +195,101 @@ def test_directory_empty_file_is_an_empty_document(tmp_path: Path) -> None:
     corpus = load_corpus([d])
     assert texts(corpus) == ["", "words"]
     assert corpus.stats.empty_documents == 1
+
+
+def test_directory_several_globs(tmp_path: Path) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.md", "markdown a")
+    write(d / "b.txt", "text b")
+    write(d / "sub" / "c.rst", "rest c")
+    write(d / "sub" / "d.md", "markdown d")
+    assert ids(load_corpus([d], glob=["*.txt", "*.md"])) == ["a.md", "b.txt", "sub/d.md"]
+    assert ids(load_corpus([d], glob=("sub/*", "*.TXT"))) == ["b.txt", "sub/c.rst", "sub/d.md"]
+    # a file two patterns match is read once
+    assert ids(load_corpus([d], glob=["*.md", "a.*"])) == ["a.md", "sub/d.md"]
+    # no pattern keeps the default
+    assert ids(load_corpus([d], glob=[])) == ids(load_corpus([d])) == ["b.txt"]
+    with pytest.raises(
+        CorpusError, match=r"matches '\*\.doc' or '\*\.pdf' \(4 other files"
+    ) as info:
+        load_corpus([d], glob=["*.doc", "*.pdf"])
+    assert info.value.param == "glob" and info.value.value == ["*.doc", "*.pdf"]
+
+
+@pytest.mark.parametrize("bad", ["", "/", ["*.txt", ""], [3]])
+def test_an_empty_or_odd_pattern_is_a_parameter_error(tmp_path: Path, bad: object) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "text")
+    for param in ("glob", "exclude"):
+        with pytest.raises(ParameterError, match="is not a file pattern") as info:
+            load_corpus([d], **{param: bad})  # type: ignore[arg-type]
+        assert info.value.param == param
+
+
+def exclusion_tree(tmp_path: Path) -> Path:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "alpha")
+    write(d / "a.bak.txt", "old alpha")
+    write(d / "notes.md", "not matched by the glob")
+    write(d / "drafts" / "b.txt", "draft b")
+    write(d / "drafts" / "deep" / "c.txt", "draft c")
+    write(d / "keep" / "drafts.txt", "a file named like the folder")
+    write(d / "keep" / "drafts" / "d.txt", "a nested folder of the same name")
+    write(d / "keep" / "e.txt", "kept e")
+    return d
+
+
+@pytest.mark.parametrize(
+    ("exclude", "expected", "skipped"),
+    [
+        ((), ["a.bak.txt", "a.txt", "drafts/b.txt", "drafts/deep/c.txt", "keep/drafts/d.txt",
+              "keep/drafts.txt", "keep/e.txt"], 0),
+        ("*.bak.txt", ["a.txt", "drafts/b.txt", "drafts/deep/c.txt", "keep/drafts/d.txt",
+                       "keep/drafts.txt", "keep/e.txt"], 1),
+        # a name: every folder and file of that name, at any depth (a folder counts once)
+        (["DRAFTS", "drafts.txt"], ["a.bak.txt", "a.txt", "keep/e.txt"], 3),
+        # a trailing '/' matches folders only
+        ("drafts/", ["a.bak.txt", "a.txt", "keep/drafts.txt", "keep/e.txt"], 2),
+        # with '/', the path relative to the directory ('*' crosses '/', as in --glob)
+        ("keep/drafts", ["a.bak.txt", "a.txt", "drafts/b.txt", "drafts/deep/c.txt",
+                         "keep/drafts.txt", "keep/e.txt"], 1),
+        (["drafts/*", "./keep/e.txt"], ["a.bak.txt", "a.txt", "keep/drafts/d.txt",
+                                        "keep/drafts.txt"], 3),
+    ],
+)  # fmt: skip
+def test_directory_exclude(
+    tmp_path: Path, exclude: str | list[str], expected: list[str], skipped: int
+) -> None:
+    d = exclusion_tree(tmp_path)
+    corpus = load_corpus([d], exclude=exclude)
+    assert ids(corpus) == expected
+    assert corpus.stats.skipped_excluded == skipped
+    assert corpus.stats.files_read == len(expected)
+    for name in ("a.txt", "drafts/b.txt", "keep/drafts/d.txt", "keep/e.txt"):
+        assert corpus.reads_path(d / name) == (name in expected), name
+
+
+def test_directory_exclude_counts_only_what_the_glob_would_read(tmp_path: Path) -> None:
+    d = exclusion_tree(tmp_path)
+    corpus = load_corpus([d], exclude=["*.md", "*.bak.txt"])
+    list(corpus)
+    assert corpus.stats.skipped_excluded == 1  # notes.md was not going to be read anyway
+
+
+def test_directory_whose_every_file_is_excluded(tmp_path: Path) -> None:
+    d = exclusion_tree(tmp_path)
+    with pytest.raises(CorpusError) as info:
+        load_corpus([d], exclude=["*.txt", "drafts"])
+    message = str(info.value)
+    assert message.startswith(f"no file in {d} matches '*.txt' (1 other file, e.g. notes.md; ")
+    assert message.endswith("6 files or folders excluded by '*.txt', 'drafts')")
+    assert info.value.param == "exclude" and info.value.value == ["*.txt", "drafts"]
+    assert "--" not in message
+    # a directory whose only content is excluded is not called empty
+    only = tmp_path / "only"
+    write(only / "drafts" / "x.txt", "draft")
+    with pytest.raises(CorpusError, match=r"\(1 file or folder excluded by 'drafts'\)"):
+        load_corpus([only], exclude="drafts")
 
 
 def test_directory_with_a_format_parses_each_file(tmp_path: Path) -> None:
@@ -301,13 +396,6 @@ def test_txt_one_document_per_line_ids_keep_line_numbers(tmp_path: Path) -> None
 def test_unknown_extension_is_read_as_lines(tmp_path: Path) -> None:
     p = write(tmp_path / "README", "one\ntwo\n")
     assert texts(load_corpus([p])) == ["one", "two"]
-
-
-def test_json_extension_is_refused(tmp_path: Path) -> None:
-    p = write(tmp_path / "data.json", '[{"text": "a"}]')
-    with pytest.raises(CorpusError, match="jsonl") as info:
-        load_corpus([p])
-    assert info.value.param == "format" and "--" not in str(info.value)
 
 
 def test_format_override_for_a_file(tmp_path: Path) -> None:
@@ -513,6 +601,142 @@ def test_jsonl_missing_or_duplicate_id(tmp_path: Path) -> None:
     p = write(tmp_path / "e.jsonl", '{"text": "a", "k": 1}\n{"text": "b", "k": 1}\n')
     with pytest.raises(CorpusError, match="'1' twice"):
         list(load_corpus([p], id_column="k"))
+
+
+# --------------------------------------------------------------------------- JSON arrays
+
+
+def test_json_array_of_strings_objects_and_nulls(tmp_path: Path) -> None:
+    p = write(
+        tmp_path / "d.json",
+        '[\n  "first",\n  {"text": "second", "id": "b"},\n  null,\n  {"text": 4.5, "id": 7}\n]\n',
+    )
+    corpus = load_corpus([p])
+    assert [(d.id, d.text) for d in corpus] == [("1", "first"), ("2", "second"), ("3", ""),
+                                                 ("4", "4.5")]  # fmt: skip
+    assert corpus.stats.empty_documents == 1
+    objects = write(tmp_path / "o.json", '[{"body": "x", "k": "a"}, {"body": "y", "k": 2}]')
+    corpus = load_corpus([objects], text_column="body", id_column="k")
+    assert [(d.id, d.text) for d in corpus] == [("a", "x"), ("2", "y")]
+
+
+def test_json_array_by_extension_gzip_format_stdin_and_directory(tmp_path: Path) -> None:
+    data = '["\\u00e9t\\u00e9", "caf\u00e9 \\"au\\" lait\\n"]'
+    expected = ["\u00e9t\u00e9", 'caf\u00e9 "au" lait\n']
+    assert texts(load_corpus([write(tmp_path / "a.json.gz", data)])) == expected
+    assert texts(load_corpus([write(tmp_path / "a.JSON", data)])) == expected
+    assert texts(load_corpus([write(tmp_path / "a.dat", data)], format="json")) == expected
+    stdin = io.BytesIO(data.encode())
+    assert texts(load_corpus(["-"], format="json", stdin=stdin)) == expected
+    latin = write(tmp_path / "l.json", '["caf\u00e9"]', encoding="latin-1")
+    assert texts(load_corpus([latin], encoding="latin-1")) == ["caf\u00e9"]
+    d = tmp_path / "shards"
+    write(d / "one.json", '["a", "b"]')
+    write(d / "two.json", '[{"text": "c"}]')
+    write(d / "skip.txt", "not json")
+    assert ids(load_corpus([d], format="json")) == ["one.json:1", "one.json:2", "two.json:1"]
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        ('["a", "b"', r"d\.json is not valid JSON at line 1 column 10: the array is never closed"),
+        ('["a",\n "b",\n]', r"at line 3 column 1: a ',' before ']'"),
+        ('["a"\n "b"]', r"at line 2 column 2: expected ',' or ']' after element 1$"),
+        ('[\n "a",\n {"text": x}\n]', r"at line 3 column 11: Expecting value$"),
+        ('["a", {"text": "b" "c"}]', r"at line 1 column 20: Expecting ',' delimiter$"),
+        ('["a"] ["b"]', r"at line 1 column 7: more text after the array"),
+        ('"a"', r"at line 1 column 1: a JSON corpus is an array: it must start with '\['"),
+        ('["a", "b\\x"]', r"at line 1 column 9: Invalid \\escape"),
+        ('["a", "b"x]', r"at line 1 column 10: expected ',' or ']' after element 2"),
+        ("[" * 100_000, r"at line 1 column 2: element 1 is nested too deeply"),
+        ("  \n ", r"d\.json holds only white space; it has no documents$"),
+        ("[ ]", r"d\.json has no documents; it holds an empty array$"),
+        ('["a", 3]', r"d\.json element 2 is a number; each element must be a string or an object"),
+        ('[["a"]]', r"element 1 is an array; each element"),
+        ('["a", true]', r"element 2 is a boolean"),
+        ('[{"body": "a"}]', r"d\.json element 1 has no field 'text'; its fields are: body$"),
+        ('[{"text": {"a": 1}}]', r"element 1: field 'text' is an object, not text$"),
+    ],
+)
+def test_json_array_errors_name_their_place(tmp_path: Path, content: str, pattern: str) -> None:
+    p = write(tmp_path / "d.json", content)
+    with pytest.raises(CorpusError, match=pattern) as info:
+        list(load_corpus([p]))
+    assert "\n" not in str(info.value) and "--" not in str(info.value)
+
+
+def test_json_object_instead_of_an_array_suggests_json_lines(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.json", '{"text": "one"}\n{"text": "two"}\n')
+    with pytest.raises(CorpusError, match="holds a JSON object, not an array.*JSON Lines") as info:
+        list(load_corpus([p]))
+    assert info.value.param == "format"
+    assert texts(load_corpus([p], format="jsonl")) == ["one", "two"]
+
+
+def test_json_array_ids(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.json", '[{"text": "a", "k": "x"}, {"text": "b", "k": "x"}]')
+    with pytest.raises(CorpusError, match=r"element 2 has the id 'x' twice") as info:
+        list(load_corpus([p], id_column="k"))
+    assert info.value.param == "id_column"
+    p = write(tmp_path / "e.json", '[{"text": "a", "k": "x"}, "b"]')
+    with pytest.raises(CorpusError, match=r"element 2 is a string, which has no field 'k'") as info:
+        list(load_corpus([p], id_column="k"))
+    assert info.value.param == "id_column"
+    p = write(tmp_path / "f.json", '[{"text": "a", "k": ""}]')
+    with pytest.raises(CorpusError, match="element 1 has an empty id"):
+        list(load_corpus([p], id_column="k"))
+
+
+def test_json_array_does_not_decode(tmp_path: Path) -> None:
+    p = write(tmp_path / "d.json", b'[\n"ok",\n"caf\xe9"\n]')
+    with pytest.raises(CorpusError, match=r"d\.json line 3 is not valid utf-8 text \(byte 0xe9\)"):
+        list(load_corpus([p]))
+    assert texts(load_corpus([p], encoding_errors="replace")) == ["ok", "caf\ufffd"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+def test_json_array_read_in_small_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Elements cut anywhere by the buffer's end: the same documents, the same errors."""
+    from topicnmf.corpus import jsonformats
+
+    monkeypatch.setattr(jsonformats, "CHUNK_BYTES", chunk)
+    docs = ["", 'a "quoted" \\ back\\slash', "\u00e9\u20ac\U0001f600", "[{]}", "x" * 200]
+    values = [*docs, {"text": "obj", "n": [1, 2.5e3, {"deep": [None, True]}]}, None, 12345]
+    p = write(tmp_path / "d.json", json.dumps(values[:-1], indent=1, ensure_ascii=chunk % 2 == 0))
+    assert texts(load_corpus([p])) == [*docs, "obj", ""]
+    bad = write(tmp_path / "bad.json", json.dumps(values, indent=1))
+    with pytest.raises(CorpusError, match=r"bad\.json element 8 is a number"):
+        list(load_corpus([bad]))
+    cut = write(tmp_path / "cut.json", '["abc", {"text": "de\\"f", "k": [1, 2')
+    with pytest.raises(CorpusError, match=r"at line 1 column 37: Expecting ',' delimiter"):
+        list(load_corpus([cut]))
+
+
+def test_json_array_element_beyond_the_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from topicnmf.corpus import jsonformats
+
+    monkeypatch.setattr(jsonformats, "MAX_DOCUMENT_BYTES", 1 << 20)
+    body = "a" * (3 << 20)
+    for name, data in [
+        ("s.json.gz", f'["short", "{body}"]'),
+        ("o.json", f'["short", {{"text": "{body}"}}]'),
+        ("open.json", '["short", {"text": "never closed' + body),
+    ]:
+        corpus = iter(load_corpus([write(tmp_path / name, data)]))
+        assert next(corpus).text == "short"
+        with pytest.raises(
+            CorpusError, match=r"element 2 \(line 1 column 11\) is longer than 1 MiB"
+        ):
+            next(corpus)
+    # a syntax error early in a long element is told as such, not as its length
+    broken = write(tmp_path / "b.json", '["short", {"text": "x" "y", "z": "' + body + '"}]')
+    with pytest.raises(CorpusError, match=r"at line 1 column 24: Expecting ',' delimiter"):
+        list(load_corpus([broken]))
 
 
 # --------------------------------------------------------------------------- gzip
@@ -823,7 +1047,7 @@ def test_a_directory_whose_every_file_is_skipped_is_an_error(
     with pytest.raises(CorpusError) as info:
         list(load_corpus([d]))
     message = str(info.value)
-    assert "gave no documents (1 binary file(s) and 1 undecodable file(s) skipped" in message
+    assert "gave no documents (1 binary file and 1 undecodable file skipped" in message
     assert warnings_log == []
 
 
@@ -1201,7 +1425,7 @@ def test_scikit_learn_says_nothing_on_stdout_or_in_warnings(
 @pytest.fixture(scope="module")
 def real_archive() -> Path:
     if not NEWS_ARCHIVE.is_file():
-        pytest.skip(f"20 Newsgroups archive not found at {NEWS_ARCHIVE} (dev/CI workspace only)")
+        pytest.skip(NEWS_SKIP_REASON)
     return NEWS_ARCHIVE
 
 
@@ -1498,12 +1722,12 @@ def test_reads_path_of_20_newsgroups(tmp_path: Path, no_news_homes: Path) -> Non
 # ------------------------------------------------------- the command line's corpus options
 
 
-def run_cli(*args: object) -> object:
+def run_cli(*args: object, **kwargs: object) -> object:
     from click.testing import CliRunner
 
     from topicnmf.cli import cli
 
-    return CliRunner().invoke(cli, [str(a) for a in args])
+    return CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
 
 
 def test_cli_corpus_options_reach_the_library(tmp_path: Path, no_news_homes: Path) -> None:
@@ -1535,3 +1759,208 @@ def test_cli_corpus_options_reach_the_library(tmp_path: Path, no_news_homes: Pat
     assert not (tmp_path / "nowhere").exists()
     category = run_cli(*fit, "20newsgroups", "--data-home", home, "--categories", "sci.spaec")
     assert category.exit_code == 2 and "sci.space" in category.stderr
+
+
+# ------------------------------------------- sources: described, recorded in a model, shown
+
+
+def test_describe_sources_of_every_kind(tmp_path: Path, no_news_homes: Path) -> None:
+    d = tmp_path / "docs"
+    write(d / "a.txt", "alpha")
+    write(d / "b.md", "beta")
+    table = write(tmp_path / "t.csv", "id,body\n1,x\n")
+    lines = write(tmp_path / "l.txt", "one\n")
+    array = write(tmp_path / "a.json", '["x"]')
+    corpus = load_corpus(
+        [str(d) + "/", table, lines, array, "-"],
+        glob=["*.txt", "*.md"],
+        exclude="drafts/",
+        text_column="body",
+        id_column="id",
+        encoding="latin-1",
+        encoding_errors="strict",
+        csv_lenient=True,
+        stdin=io.BytesIO(b"x\n"),
+    )
+    reading = {"encoding": "latin-1", "encoding_errors": "strict"}
+    columns = {"text_column": "body", "id_column": "id"}
+    assert corpus.describe_sources() == [
+        {"source": str(d), "kind": "directory", "format": "document",
+         "glob": ["*.txt", "*.md"], "exclude": ["drafts/"], **reading},
+        {"source": str(table), "kind": "file", "format": "csv", **columns,
+         "csv_lenient": True, **reading},
+        {"source": str(lines), "kind": "file", "format": "lines", **reading},
+        {"source": str(array), "kind": "file", "format": "json", **columns, **reading},
+        {"source": "-", "kind": "standard input", "format": "lines", **reading},
+    ]  # fmt: skip
+    write(d / "c.jsonl", '{"text": "gamma"}')
+    plain = load_corpus([d], format="jsonl").describe_sources()
+    assert plain == [{"source": str(d), "kind": "directory", "format": "jsonl",
+                      "glob": ["*.jsonl"], "exclude": [], "text_column": "text",
+                      "id_column": None, "encoding": "utf-8",
+                      "encoding_errors": "skip"}]  # fmt: skip
+    make_news_archive(tmp_path / "home" / "20news-bydate.tar.gz", MINI)
+    news = load_corpus(
+        ["20newsgroups:train", "20newsgroups:test"],
+        data_home=tmp_path / "home",
+        categories=["sci.space"],
+        remove=["quotes", "headers"],
+    )
+    assert news.describe_sources() == [
+        {"source": "20newsgroups:train", "kind": "20newsgroups", "subset": "train",
+         "categories": ["sci.space"], "remove": ["headers", "quotes"]},
+        {"source": "20newsgroups:test", "kind": "20newsgroups", "subset": "test",
+         "categories": ["sci.space"], "remove": ["headers", "quotes"]},
+    ]  # fmt: skip
+    every = load_corpus(["20newsgroups"], data_home=tmp_path / "home").describe_sources()
+    assert every[0]["subset"] == "train" and every[0]["categories"] is None  # all of them
+    assert every[0]["remove"] == ["headers", "footers", "quotes"]
+
+
+def _fit(documents: object, k: int = 2) -> object:
+    from topicnmf import NMFConfig, VectorizerConfig, fit
+
+    return fit(documents, VectorizerConfig(min_df=1, max_df=1.0), NMFConfig(n_components=k))
+
+
+def _theme_files(tmp_path: Path) -> Path:
+    d = tmp_path / "docs"
+    for i, text in enumerate(["apples pears", "rockets moons", "apples moons", "pears rockets"]):
+        write(d / f"{i}.txt", text)
+    write(d / "drafts" / "x.txt", "draft")
+    return d
+
+
+def test_a_model_records_its_training_sources(tmp_path: Path) -> None:
+    from topicnmf import TopicModel
+    from topicnmf.model import TrainingSources
+
+    d = _theme_files(tmp_path)
+    corpus = load_corpus(
+        [d, write(tmp_path / "more.json", '["apples", "moons"]')], exclude="drafts"
+    )
+    model = _fit(corpus).model
+    assert model.sources == TrainingSources(corpus.describe_sources(), 2)
+    assert model.sources.records[0]["exclude"] == ["drafts"]
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    model.save(a)
+    assert TopicModel.load(a).sources == model.sources
+    _fit(corpus).model.save(b)
+    assert a.read_bytes() == b.read_bytes()  # the record keeps the file reproducible
+    # documents that are not a corpus tell nothing of where they came from
+    plain = _fit([Document(str(i), t.text) for i, t in enumerate(corpus)]).model
+    assert plain.sources is None
+    plain.save(b)
+    assert TopicModel.load(b).sources is None
+
+
+def test_a_long_list_of_sources_is_recorded_in_part(tmp_path: Path) -> None:
+    from topicnmf import TopicModel
+    from topicnmf.model import TrainingSources
+    from topicnmf.modelfile import SOURCES_RECORD_CHARS
+
+    long_name = "x" * 100
+    files = [
+        write(tmp_path / "many" / f"{i:05d}-{long_name}.txt", f"w{i % 7} w{i % 5}")
+        for i in range(800)
+    ]
+    model = _fit(load_corpus(files)).model
+    assert model.sources is not None and model.sources.total == 800
+    kept = model.sources.records
+    assert 100 < len(kept) < 800 and kept[-1]["source"] == str(files[len(kept) - 1])
+    assert len(json.dumps(kept)) <= SOURCES_RECORD_CHARS
+    model.save(tmp_path / "m.npz")
+    assert TopicModel.load(tmp_path / "m.npz").sources == model.sources
+    assert TrainingSources.of([]) == TrainingSources([], 0)
+
+
+def _with_meta(path: Path, edit: object, out: Path) -> Path:
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    edit(meta)  # type: ignore[operator]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(out, **arrays)
+    return out
+
+
+def test_a_model_without_a_sources_record_still_loads(tmp_path: Path) -> None:
+    from topicnmf import TopicModel
+
+    path = tmp_path / "m.npz"
+    _fit(load_corpus([_theme_files(tmp_path)])).model.save(path)
+    old = _with_meta(path, lambda meta: meta.pop("sources"), tmp_path / "old.npz")
+    assert TopicModel.load(old).sources is None
+    result = run_cli("info", old, "--format", "json")
+    assert result.exit_code == 0
+    info = json.loads(result.stdout)
+    assert info["sources"] is None and info["sources_total"] is None
+    table = run_cli("info", old, "--format", "table")
+    assert "not recorded in this model" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.update(records="docs"), "sources is not an object"),
+        (lambda s: s.update(total=0), "sources.total is 0"),
+        (lambda s: s.update(total=-1), "sources.total"),
+        (lambda s: s.update(total=True), "sources.total"),
+        (lambda s: s.pop("total"), "sources.total is None"),
+        (lambda s: s["records"].__setitem__(0, "docs"), "lacks its source or kind"),
+        (lambda s: s["records"][0].pop("kind"), "lacks its source or kind"),
+        (lambda s: s["records"][0].update(source=3), "lacks its source or kind"),
+        (lambda s: s["records"][0].update(glob={"a": 1}), "setting 'glob'"),
+        (lambda s: s["records"][0].update(exclude=[1]), "setting 'exclude'"),
+    ],
+)
+def test_a_bad_sources_record_is_one_model_file_error(
+    tmp_path: Path, edit: object, message: str
+) -> None:
+    from topicnmf import ModelFileError, TopicModel
+
+    path = tmp_path / "m.npz"
+    _fit(load_corpus([_theme_files(tmp_path)])).model.save(path)
+    bad = _with_meta(path, lambda meta: edit(meta["sources"]), tmp_path / "bad.npz")  # type: ignore[operator]
+    with pytest.raises(ModelFileError, match=f"settings record is unreadable.*{message}"):
+        TopicModel.load(bad)
+    # settings a newer topicnmf may add are kept
+    newer = _with_meta(
+        path, lambda meta: meta["sources"]["records"][0].update(depth="2"), tmp_path / "n.npz"
+    )
+    assert TopicModel.load(newer).sources.records[0]["depth"] == "2"
+
+
+def test_info_shows_the_sources_and_every_stop_word(tmp_path: Path, no_news_homes: Path) -> None:
+    # the default list (scikit-learn's, spaCy's additions and the contractions)
+    from topicnmf.config import DEFAULT_STOP_WORDS as ENGLISH_STOP_WORDS
+
+    d = _theme_files(tmp_path)
+    make_news_archive(tmp_path / "home" / "20news-bydate.tar.gz", MINI)
+    model = tmp_path / "m.npz"
+    fitted = run_cli(
+        "fit", f"{d}/", "20newsgroups:all", "-k", 2, "-m", model, "--min-df", 1, "-q",
+        "--format", "csv", "--glob", "*.txt", "--glob", "*.md", "--exclude", "drafts",
+        "--data-home", tmp_path / "home", "--categories", "sci.space", "--remove", "quotes",
+    )  # fmt: skip
+    assert fitted.exit_code == 0, fitted.stderr
+    info = json.loads(run_cli("info", model, "--format", "json").stdout)
+    assert info["sources"] == [
+        {"source": str(d), "kind": "directory", "format": "document",
+         "glob": ["*.txt", "*.md"], "exclude": ["drafts"], "encoding": "utf-8",
+         "encoding_errors": "skip"},
+        {"source": "20newsgroups:all", "kind": "20newsgroups", "subset": "all",
+         "categories": ["sci.space"], "remove": ["quotes"]},
+    ]  # fmt: skip
+    assert list(info["sources"][0]) == ["source", "kind", "format", "glob", "exclude",
+                                        "encoding", "encoding_errors"]  # fmt: skip
+    assert info["sources_total"] == 2
+    assert info["vectorizer"]["stop_words"] == sorted(ENGLISH_STOP_WORDS)
+    table = run_cli("info", model, "--format", "table", env={"COLUMNS": "400"}).stdout
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.splitlines()
+            if line.count("│") == 3 and line.split("│")[1].strip()}  # fmt: skip
+    assert rows["source 1"].startswith(f"{d} (directory; format document; glob *.txt, *.md;")
+    assert rows["source 2"].startswith("20newsgroups:all (20newsgroups; subset all;")
+    assert rows["vectorizer.stop_words"] == f"{len(ENGLISH_STOP_WORDS)} words"

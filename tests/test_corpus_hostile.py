@@ -1,8 +1,8 @@
 """Hostile input for the corpus loaders: every case ends in documents or a CorpusError.
 
 Property tests (hypothesis) feed random bytes, invalid UTF-8, NUL bytes, ragged and
-badly quoted CSV, broken JSON Lines, empty documents and documents of only stop words
-or numbers to every loader. Any exception other than CorpusError is a bug. Where the
+badly quoted CSV, broken JSON Lines and JSON arrays, empty documents and documents of
+only stop words or numbers to every loader. Any exception other than CorpusError is a bug. Where the
 input is well formed, the documents must also come back exactly.
 """
 
@@ -31,7 +31,8 @@ from topicnmf.errors import CorpusError
 # its own folder instead of using tmp_path
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-NAMES = ["a.txt", "a.csv", "a.tsv", "a.jsonl", "a.txt.gz", "a.csv.gz", "a.jsonl.gz", "a.dat"]
+NAMES = ["a.txt", "a.csv", "a.tsv", "a.jsonl", "a.json", "a.txt.gz", "a.csv.gz", "a.jsonl.gz",
+         "a.json.gz", "a.dat"]  # fmt: skip
 ENCODINGS = ["utf-8", "latin-1", "utf-16", "cp1252", "shift_jis"]
 
 # bytes that matter to the parsers, mixed with arbitrary ones
@@ -51,6 +52,8 @@ TOKENS = [
     b"{",
     b"}",
     b"[",
+    b"]",
+    b"\\",
     b'"text"',
     b":",
     b"null",
@@ -219,6 +222,89 @@ def test_jsonl_with_bad_lines(lines: list[str], id_column: str | None) -> None:
                 assert [d.text for d in docs] == [o["text"] for o in good]
 
 
+def _as_text(value: object) -> str | None:
+    """A field as a document's text or id, as the JSON readers take it (None: refused)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _expected_from_array(data: bytes, id_column: str | None) -> list[tuple[str, str]] | None:
+    """What a JSON array file must give, by the json module; None if it must be refused."""
+    try:
+        array = json.loads(data.decode("utf-8-sig"))
+    except ValueError:  # also UnicodeDecodeError and JSONDecodeError
+        return None
+    if not isinstance(array, list) or not array:
+        return None
+    out = []
+    for n, value in enumerate(array, start=1):
+        if isinstance(value, dict):
+            raw = value.get("text", [])
+            text = "" if raw is None else _as_text(raw)
+            if text is None:
+                return None
+            doc_id = str(n) if id_column is None else _as_text(value.get(id_column))
+            if not doc_id:
+                return None
+            out.append((doc_id, text))
+        elif (isinstance(value, str) or value is None) and id_column is None:
+            out.append((str(n), value or ""))
+        else:
+            return None
+    if len({i for i, _ in out}) != len(out):
+        return None
+    return out
+
+
+json_element = st.one_of(
+    st.text(max_size=12),
+    st.none(),
+    st.builds(lambda t, i: {"text": t, "id": i}, st.text(max_size=12), st.text(max_size=3)),
+    json_values,
+)
+
+
+@SETTINGS
+@given(
+    elements=st.lists(json_element, max_size=6),
+    indent=st.sampled_from([None, 0, 2]),
+    ascii_only=st.booleans(),
+    cuts=st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(TOKENS)), max_size=2),
+    chunk=st.sampled_from([1, 3, 1 << 20]),
+    id_column=st.sampled_from([None, "id"]),
+)
+def test_json_arrays_read_like_the_json_module(
+    elements: list, indent: int | None, ascii_only: bool, cuts: list, chunk: int,
+    id_column: str | None,
+) -> None:  # fmt: skip
+    """Any array, cut into pieces anywhere and perhaps damaged: the documents json.loads
+    finds, or one CorpusError."""
+    from topicnmf.corpus import jsonformats
+
+    data = json.dumps(elements, indent=indent, ensure_ascii=ascii_only).encode(
+        "utf-8", errors="surrogateescape"
+    )
+    for at, token in cuts:  # damage: a byte that matters to JSON, inserted anywhere
+        at %= len(data) + 1
+        data = data[:at] + token + data[at:]
+    old = jsonformats.CHUNK_BYTES
+    jsonformats.CHUNK_BYTES = chunk
+    try:
+        with scratch() as folder:
+            docs = read_all([write(folder / "a.json", data, False)], id_column=id_column)
+    finally:
+        jsonformats.CHUNK_BYTES = old
+    expected = _expected_from_array(data, id_column)
+    got = None if docs is None else [(d.id, d.text) for d in docs]
+    if b"\0" in data[:8192]:
+        assert got is None  # a NUL byte means binary, whatever follows
+    else:
+        assert got == expected
+
+
 stopwords_or_numbers = st.lists(
     st.sampled_from(["the", "and", "of", "a", "to", "is", "0", "42", "3.14", "1e5", "-7", ""]),
     max_size=8,
@@ -378,9 +464,6 @@ def test_a_cut_short_gzip_in_a_directory_is_an_error(tmp_path: Path) -> None:
 
 
 def test_reading_a_long_line_holds_it_about_twice(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     size = 32 << 20
     path = tmp_path / "line.txt"
     with open(path, "wb") as out:
@@ -388,6 +471,16 @@ def test_reading_a_long_line_holds_it_about_twice(tmp_path: Path) -> None:
         for _ in range(size >> 20):
             out.write(chunk)
         out.write(b"\n")
+    chars, peak = _peak_reading(path)
+    assert chars == size
+    assert peak < 2.2 * size, peak / size
+
+
+def _peak_reading(path: Path) -> tuple[int, float]:
+    """(characters read, peak traced memory) of reading a corpus in a fresh process."""
+    import subprocess
+    import sys
+
     code = (
         "import sys, tracemalloc\n"
         "from topicnmf.corpus import load_corpus\n"
@@ -399,9 +492,32 @@ def test_reading_a_long_line_holds_it_about_twice(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
-    chars, peak = map(int, out.stdout.split())
-    assert chars == size
+    chars, peak = out.stdout.split()
+    return int(chars), float(peak)
+
+
+def test_reading_a_long_json_element_holds_it_about_twice(tmp_path: Path) -> None:
+    size = 32 << 20
+    path = tmp_path / "long.json"
+    with open(path, "wb") as out:
+        out.write(b'["short", {"id": 1, "text": "')
+        chunk = (b"word " * 220_000)[: 1 << 20]
+        for _ in range(size >> 20):
+            out.write(chunk)
+        out.write(b'"}]')
+    chars, peak = _peak_reading(path)
+    assert chars == size + len("short")
     assert peak < 2.2 * size, peak / size
+
+
+def test_a_json_array_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "many.json"
+    doc = json.dumps("word " * 200)
+    n = (32 << 20) // (len(doc) + 2)
+    path.write_text("[" + ",\n".join([doc] * n) + "]")
+    chars, peak = _peak_reading(path)
+    assert chars == n * 1000
+    assert peak < 8 << 20, peak  # the buffer and a document, not the 32 MB array
 
 
 # ------------------------------------------------------------ signals while reading (processes)

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tests.test_cli_errors import Member, deflated, model_arrays, raw_zip, write_arrays
+from tests.helpers import Member, deflated, model_arrays, raw_zip, write_arrays
 from topicnmf import ModelFileError, NMFConfig, TopicModel, VectorizerConfig, fit, load_corpus
 from topicnmf.cli import cli
 from topicnmf.fileio import TEMP_PREFIX
@@ -363,7 +363,7 @@ def test_huge_array_header_is_refused_before_allocating(tmp_path, hobbies_model)
     # an .npy header declaring 4 TB in a 200-byte member: numpy would try to allocate it
     import tracemalloc
 
-    from tests.test_cli_errors import npy_bytes, zip_of
+    from tests.helpers import npy_bytes, zip_of
 
     members = {}
     for key, a in model_arrays(hobbies_model).items():

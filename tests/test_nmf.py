@@ -8,9 +8,9 @@ and skips when the archive is absent.
 from __future__ import annotations
 
 import importlib.util
+import re
 import tarfile
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,12 +20,14 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import NMF
 
-import topicnmf.nmf as nmf_module
-from topicnmf import nmf as nmf_mod
-from topicnmf.errors import ParameterError
+from tests.helpers import NEWS_ARCHIVE as ARCHIVE
+from tests.helpers import NEWS_SKIP_REASON
+from topicnmf.errors import ConvergenceWarning, ParameterError
 from topicnmf.nmf import (
     INITS,
     NMFConfig,
+    _init,
+    _transform,
     fit_nmf,
     frobenius_loss,
     initialize,
@@ -35,8 +37,11 @@ from topicnmf.nmf import (
     transform,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-ARCHIVE = DATA / "20news-bydate.tar.gz"
+# Short fits on purpose: their iteration-limit warnings are not under test (except where a
+# test asks for them with pytest.warns).
+pytestmark = pytest.mark.filterwarnings("ignore::topicnmf.errors.ConvergenceWarning")
+
+
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
 
@@ -84,7 +89,7 @@ def small() -> sp.csr_matrix:
 def news() -> sp.csr_matrix:
     """TF-IDF of the first 400 messages in the 20 Newsgroups archive (two newsgroups)."""
     if not ARCHIVE.exists():
-        pytest.skip(f"20 Newsgroups archive not found at {ARCHIVE}")
+        pytest.skip(NEWS_SKIP_REASON)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     texts = []
@@ -138,7 +143,7 @@ def nndsvd_by_hand(V: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("shape", [(60, 80), (80, 60)])
 @pytest.mark.parametrize("dense_limit", [1000, 10])  # dense eigensolver / ARPACK
 def test_exact_svd_init_is_nndsvd_of_the_true_svd(shape, dense_limit, monkeypatch):
-    monkeypatch.setattr(nmf_mod, "_DENSE_GRAM", dense_limit)
+    monkeypatch.setattr(_init, "DENSE_GRAM", dense_limit)
     V = random_matrix(*shape, seed=4)
     W, H = initialize(V, NMFConfig(6, init="nndsvd", dtype="float64"))
     W_ref, H_ref = nndsvd_by_hand(V, 6)
@@ -148,7 +153,7 @@ def test_exact_svd_init_is_nndsvd_of_the_true_svd(shape, dense_limit, monkeypatc
 
 @pytest.mark.parametrize("dense_limit", [1000, 10])
 def test_exact_svd_init_does_not_depend_on_row_order_or_seed(dense_limit, monkeypatch):
-    monkeypatch.setattr(nmf_mod, "_DENSE_GRAM", dense_limit)
+    monkeypatch.setattr(_init, "DENSE_GRAM", dense_limit)
     V = random_matrix(70, 90, seed=5)
     perm = np.random.default_rng(1).permutation(70)
     W, H = initialize(V, NMFConfig(8, dtype="float64"))
@@ -272,12 +277,10 @@ def test_kkt_conditions_hold_at_convergence(small):
         ({"dtype": "float16"}, "'float16'"),
     ],
 )
-def test_bad_settings_raise_parameter_error_naming_the_value(small, changes, shown):
-    config = NMFConfig(**{"n_components": 3, **changes})
-    with pytest.raises(ParameterError, match=__import__("re").escape(shown)):
-        config.validate()
-    with pytest.raises(ParameterError):
-        fit_nmf(small, config)
+def test_bad_settings_are_refused_on_construction(changes, shown):
+    with pytest.raises(ParameterError, match=re.escape(shown)) as err:
+        NMFConfig(**{"n_components": 3, **changes})
+    assert err.value.param == next(iter(changes))
 
 
 def test_too_many_components_for_the_matrix():
@@ -287,7 +290,7 @@ def test_too_many_components_for_the_matrix():
 
 
 def test_cd_with_kl_needs_numba(small, monkeypatch):
-    monkeypatch.setattr(nmf_module.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ParameterError, match="numba"):
         fit_nmf(small, NMFConfig(3, loss="kl", solver="cd"))
 
@@ -360,14 +363,20 @@ def test_different_seeds_give_different_random_starts(small):
     assert not np.array_equal(a.H, b.H)
 
 
-def test_iteration_limit_returns_unconverged_result_quietly(small, capsys):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+def test_iteration_limit_warns_and_returns_the_result(small, capsys):
+    with pytest.warns(ConvergenceWarning, match=r"max_iter=3\b.*tol=1e-12") as caught:
         result = fit_nmf(small, NMFConfig(4, tol=1e-12, max_iter=3))
+    assert len(caught) == 1
     assert result.converged is False
     assert result.n_iter == 3
     assert len(result.loss_history) == 4
-    assert capsys.readouterr() == ("", "")
+    assert capsys.readouterr() == ("", "")  # a warning, never a print
+
+
+def test_a_converged_fit_does_not_warn(small):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fit_nmf(small, NMFConfig(4, max_iter=1000)).converged
 
 
 def test_callback_sees_every_iteration(small):
@@ -468,17 +477,66 @@ def test_transform_with_penalty_matches_sklearn(small):
     assert_allclose(W, W_ref, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("loss", ["frobenius", "kl"])
-def test_transform_is_row_independent(news, loss):
-    config = NMFConfig(5, loss=loss, solver="mu", max_iter=30)
-    H = fit_nmf(news, config).H
-    whole = transform(news, H, config)
+TRANSFORMS = [
+    pytest.param("frobenius", False, id="frobenius"),
+    pytest.param("kl", True, id="kl-numba", marks=needs_numba),
+    pytest.param("kl", False, id="kl-numpy"),
+]
+
+
+@pytest.mark.parametrize(("loss", "compiled"), TRANSFORMS)
+@pytest.mark.parametrize("k", [5, 12])  # below and above numpy's 8-way pairwise unrolling
+def test_transform_is_bit_identical_whatever_the_batch_and_threads(
+    news, loss, compiled, k, monkeypatch
+):
+    if not compiled:
+        monkeypatch.setattr(_transform, "have_numba", lambda: False)
+    config = NMFConfig(k, loss=loss, solver="mu", max_iter=30)
+    fitted = fit_nmf(news, config, n_threads=2)
+    H = fitted.H
+    whole = transform(news, H, config, n_threads=1)
+    assert_array_equal(fitted.W, whole)  # what fit returns is the transform of its H
+    assert_array_equal(transform(news, H, config, n_threads=2), whole)
     batches = np.vstack(
-        [transform(news[i : i + 37], H, config) for i in range(0, news.shape[0], 37)]
+        [transform(news[i : i + 37], H, config, n_threads=2) for i in range(0, news.shape[0], 37)]
     )
-    assert_allclose(batches, whole, rtol=1e-5, atol=1e-7 * whole.max())
-    one = transform(news[5:6], H, config)
-    assert_allclose(one, whole[5:6], rtol=1e-5, atol=1e-7 * whole.max())
+    assert_array_equal(batches, whole)
+    for i in (0, 5, 123, news.shape[0] - 1):  # each row alone
+        assert_array_equal(transform(news[i : i + 1], H, config, n_threads=1), whole[i : i + 1])
+    shuffled = np.random.default_rng(0).permutation(news.shape[0])
+    assert_array_equal(transform(news[shuffled], H, config), whole[shuffled])
+
+
+def test_transform_rows_are_independent_with_many_threads_worth_of_rows(monkeypatch):
+    # enough rows for the row solves to be split between threads
+    monkeypatch.setattr(_transform, "_ENTRIES_PER_THREAD", 2_000)
+    V = random_matrix(3000, 60, density=0.2, seed=3)
+    config = NMFConfig(9)
+    H = fit_nmf(V, config).H
+    whole = transform(V, H, config, n_threads=1)
+    assert_array_equal(transform(V, H, config, n_threads=2), whole)
+    assert_array_equal(transform(V, H, config, n_threads=3), whole)
+    parts = [transform(V[i : i + 700], H, config, n_threads=2) for i in range(0, 3000, 700)]
+    assert_array_equal(np.vstack(parts), whole)
+
+
+def test_library_assign_gives_fit_s_weights_exactly():
+    # the path of `fit --doc-topics-out` and of `assign` on the training documents
+    from tests.conftest import SAMPLES
+    from topicnmf import VectorizerConfig, load_corpus
+    from topicnmf import fit as fit_model
+
+    docs = list(load_corpus([SAMPLES / "hobbies"]))
+    out = fit_model(docs, VectorizerConfig(), NMFConfig(5), n_jobs=2)
+    texts = [d.text for d in docs]
+    for size, threads in ((1, 1), (7, 2), (len(texts), 1)):
+        W = np.vstack(
+            [
+                out.model.transform(texts[i : i + size], n_threads=threads)
+                for i in range(0, len(texts), size)
+            ]
+        )
+        assert_array_equal(W, out.W)
 
 
 def test_transform_of_empty_rows_is_zero(small):
@@ -507,7 +565,7 @@ def test_kl_transform_without_numba_agrees(small, monkeypatch):
     H = fit_nmf(small, NMFConfig(3, loss="kl", solver="mu", dtype="float64", max_iter=100)).H
     config = NMFConfig(3, loss="kl", dtype="float64")
     compiled = transform(small, H, config)
-    monkeypatch.setattr(nmf_module, "_have_numba", lambda: False)
+    monkeypatch.setattr(_transform, "have_numba", lambda: False)
     fallback = transform(small, H, config)
     assert_allclose(fallback, compiled, rtol=1e-3, atol=1e-4 * compiled.max())
 

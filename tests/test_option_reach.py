@@ -178,9 +178,7 @@ def _(tmp, fit):
     words.write_text("garden\nsoil\n")
     base, base_topics = fit()
     info, topics = fit("--stop-words", "none")
-    assert info["vectorizer"]["stop_words"] == "0 words" and vocabulary_of(info) > vocabulary_of(
-        base
-    )
+    assert info["vectorizer"]["stop_words"] == [] and vocabulary_of(info) > vocabulary_of(base)
     assert "garden" not in fit("--stop-words", words)[1]
 
 
@@ -291,11 +289,24 @@ def _read(command: str, tmp: Path, corpus, *extra) -> str:
     return result.stdout + (result.stderr if command == "select-k" else "")
 
 
+def _check_recorded(command: str, tmp: Path, key: str, value: object) -> None:
+    """The model of the latest fit records the reading setting, and info shows it."""
+    if command != "fit":
+        return
+    model = tmp / "f.npz"
+    source = json.loads(ok(["info", model, "--format", "json"]).stdout)["sources"][0]
+    assert source[key] == value, (key, source)
+    table = ok(["info", model, "--format", "table"], env={"COLUMNS": "400"}).stdout
+    shown = ", ".join(value) if isinstance(value, list) else str(value)
+    assert f"{key} {shown}" in table or (value == [] and f"{key} " not in table), table
+
+
 def _corpus_check(option: str, command: str, tmp: Path) -> None:
     if option == "input_format":
         data = tmp / "rows.data"
         data.write_text("text\napples and pears\nrockets and moons\napples and moons\n")
         a, b = _read(command, tmp, data), _read(command, tmp, data, "--input-format", "csv")
+        _check_recorded(command, tmp, "format", "csv")
     elif option == "glob":
         d = tmp / "dir"
         d.mkdir()
@@ -308,8 +319,30 @@ def _corpus_check(option: str, command: str, tmp: Path) -> None:
         ]:
             (d / name).write_text(text + "\n")
         a, b = _read(command, tmp, d), _read(command, tmp, d, "--glob", "*.md")
+        # every --glob counts, not only the first or the last
+        first, last = b, _read(command, tmp, d, "--glob", "?.txt")
+        both = _read(command, tmp, d, "--glob", "*.md", "--glob", "?.txt")
+        assert both not in (first, last), command
+        _check_recorded(command, tmp, "glob", ["*.md", "?.txt"])
+    elif option == "exclude":
+        d = tmp / "dir"
+        for name, text in [
+            ("a.txt", "apples pears plums"),
+            ("b.txt", "rockets moons orbits"),
+            ("c.txt", "apples moons orbits"),
+            ("sub/d.txt", "rockets pears plums"),
+            ("sub/e.txt", "plums moons rockets"),
+        ]:
+            (d / name).parent.mkdir(parents=True, exist_ok=True)
+            (d / name).write_text(text + "\n")
+        a = _read(command, tmp, d)
+        one = _read(command, tmp, d, "--exclude", "c.txt")
+        b = _read(command, tmp, d, "--exclude", "c.txt", "--exclude", "sub")
+        assert len({a, one, b}) == 3, command  # each pattern counts; a folder is skipped whole
+        _check_recorded(command, tmp, "exclude", ["c.txt", "sub"])
     elif option == "text_column":
         a, b = _read(command, tmp, NEWS), _read(command, tmp, NEWS, "--text-column", "category")
+        _check_recorded(command, tmp, "text_column", "category")
     elif option == "id_column":
         if command in ("evaluate", "select-k"):
             # ids are not part of their output: a missing id column must be noticed
@@ -318,12 +351,14 @@ def _corpus_check(option: str, command: str, tmp: Path) -> None:
             return
         a, b = _read(command, tmp, NEWS), _read(command, tmp, NEWS, "--id-column", "id")
         assert "n001" in b and "n001" not in a
+        _check_recorded(command, tmp, "id_column", "id")
     elif option == "encoding":
         f = tmp / "latin.txt"
         f.write_bytes("caf\xe9 cr\xe8me\nrockets moons orbits\ncaf\xe9 moons\n".encode("latin-1"))
         bad = _invoke(command, tmp, f)
         assert bad.exit_code == 1, bad.stderr
         _read(command, tmp, f, "--encoding", "latin-1")
+        _check_recorded(command, tmp, "encoding", "latin-1")
         return
     elif option in ("data_home", "categories", "remove"):
         home = newsgroups_home(tmp)
@@ -339,6 +374,8 @@ def _corpus_check(option: str, command: str, tmp: Path) -> None:
         }
         a = _read(command, tmp, source, "--data-home", home)
         b = _read(command, tmp, source, "--data-home", home, *extra[option])
+        recorded = {"categories": ["sci.med", "sci.space"], "remove": []}[option]
+        _check_recorded(command, tmp, option, recorded)
     elif option == "encoding_errors":
         d = tmp / "mixed"
         d.mkdir()
@@ -348,12 +385,14 @@ def _corpus_check(option: str, command: str, tmp: Path) -> None:
         strict = _invoke(command, tmp, d, "--encoding-errors", "strict")
         assert strict.exit_code == 1 and "b.txt" in strict.stderr, strict.stderr
         a, b = _read(command, tmp, d), _read(command, tmp, d, "--encoding-errors", "replace")
+        _check_recorded(command, tmp, "encoding_errors", "replace")
     elif option == "csv_lenient":
         f = tmp / "stray.csv"
         f.write_text("id,text\n1,apples, pears\n2,rockets moons\n3,apples moons\n")
         strict = _invoke(command, tmp, f)
         assert strict.exit_code == 1 and "--csv-lenient" in strict.stderr, strict.stderr
         _read(command, tmp, f, "--csv-lenient")
+        _check_recorded(command, tmp, "csv_lenient", True)
         return
     elif option == "download":
         empty = tmp / "empty"
@@ -371,6 +410,7 @@ def _corpus_check(option: str, command: str, tmp: Path) -> None:
 CORPUS_OPTIONS = (
     "input_format",
     "glob",
+    "exclude",
     "text_column",
     "id_column",
     "encoding",
@@ -493,6 +533,19 @@ def _(tmp, fit):
     ]  # fmt: skip
 
 
+@check("assign", "limit")
+def _(tmp, fit):
+    a, _ = _models(tmp)
+    five = ok(["assign", "-m", a, HOBBIES, "--format", "table", "--limit", 5, "-q"]).stdout
+    assert "... and 67 more documents" in five and "doc_006.txt" not in five
+    every = ok(["assign", "-m", a, HOBBIES, "--format", "table", "--limit", 0, "-q"]).stdout
+    assert "more document" not in every and "doc_072.txt" in every
+    default = ok(["assign", "-m", a, HOBBIES, "--format", "table", "-q"]).stdout
+    assert "... and 22 more documents" in default
+    csv_out = ok(["assign", "-m", a, HOBBIES, "--format", "csv", "--limit", 5, "-q"]).stdout
+    assert len(csv_out.splitlines()) == 73
+
+
 @check("assign", "batch_size")
 def _(tmp, fit, monkeypatch=None):
     from topicnmf.corpus import Corpus
@@ -532,7 +585,7 @@ def _jobs(command: str, tmp: Path, monkeypatch) -> None:
     elif command == "assign":
         from topicnmf.model import TopicModel
 
-        seen = _spy_method(monkeypatch, TopicModel, "transform", "n_threads")
+        seen = _spy_method(monkeypatch, TopicModel, "transform_matrix", "n_threads")
         ok(["assign", "-m", a, HOBBIES, "-q", "--jobs", 1])
     elif command == "evaluate":
         from topicnmf.model import TopicModel

@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+import topicnmf.nmf as nmf
 from topicnmf import quality
 from topicnmf.errors import ParameterError
+from topicnmf.quality import metrics
 
 # ---------------------------------------------------------------------------------------------
 # NPMI against hand-computed values
@@ -138,7 +140,7 @@ def test_topic_diversity():
 
 @pytest.mark.parametrize("dense_limit", [1 << 22, 0])  # exact dense path and the expansion
 def test_reconstruction_error(monkeypatch, dense_limit):
-    monkeypatch.setattr(quality, "_DENSE_RECONSTRUCTION_LIMIT", dense_limit)
+    monkeypatch.setattr(metrics, "_DENSE_RECONSTRUCTION_LIMIT", dense_limit)
     rng = np.random.default_rng(1)
     W = rng.random((12, 3))
     H = rng.random((3, 7))
@@ -241,11 +243,38 @@ def test_parse_k_spec_good(spec, expected):
         "2.5",
         "5-10",
         "ten",
+        "2:102",  # 101 candidates
+        ",".join(str(k) for k in range(2, 103)),
+        "1:1000000",
+        "2:99999999999999999999999999999",
+        "2," + "9" * 5000,  # more digits than int() converts
+        "100001",
     ],
 )
 def test_parse_k_spec_bad(spec):
-    with pytest.raises(ParameterError, match="invalid k specification"):
+    with pytest.raises(ParameterError, match="invalid k specification") as err:
         quality.parse_k_spec(spec)
+    assert err.value.param == "ks"
+
+
+def test_parse_k_spec_bounds_are_the_documented_ones():
+    assert quality.MAX_K_CANDIDATES == 100 and quality.MAX_K == 100_000
+    assert len(quality.parse_k_spec("2:101")) == 100
+    assert quality.parse_k_spec("99990:100000:10") == [99990, 100000]
+    with pytest.raises(ParameterError, match="1,000,000 values of k"):
+        quality.parse_k_spec("1:1000000")
+
+
+def test_parse_k_spec_refuses_a_huge_range_at_once():
+    # counted, never expanded: a range of 10**12 values is refused as fast as a small one
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ParameterError, match="at most 100 are allowed"):
+        quality.parse_k_spec("2:99999:1")
+    with pytest.raises(ParameterError):
+        quality.parse_k_spec("2:" + "9" * 12)
+    assert time.perf_counter() - start < 0.1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,8 +364,9 @@ def test_compare_identical_models_and_errors():
     assert [(m.topic_a, m.topic_b) for m in cmp.matches] == [(0, 3), (1, 2), (2, 1), (3, 0)]
     assert_allclose([m.similarity for m in cmp.matches], 1.0)
     assert cmp.only_a == [] and cmp.only_b == []
-    with pytest.raises(ParameterError, match="share no vocabulary"):
-        quality.compare_topics(H, vocab, H, [f"x{i}" for i in range(6)])
+    apart = quality.compare_topics(H, vocab, H, [f"x{i}" for i in range(6)])
+    assert apart.matches == [] and apart.n_shared_terms == 0 and apart.n_union_terms == 12
+    assert apart.only_a == apart.only_b == [0, 1, 2, 3]
     with pytest.raises(ParameterError):
         quality.compare_topics(H, vocab[:5], H, vocab)
     with pytest.raises(ParameterError):
@@ -406,12 +436,7 @@ def _comparable(result):
     return d
 
 
-@pytest.fixture(scope="module")
-def nmf():
-    return pytest.importorskip("topicnmf.nmf")
-
-
-def test_select_k_deterministic_and_independent_of_jobs(nmf):
+def test_select_k_deterministic_and_independent_of_jobs():
     V = _planted_corpus()
     vocab = [f"w{i}" for i in range(V.shape[1])]
     config = nmf.NMFConfig(n_components=2, max_iter=100)
@@ -437,7 +462,7 @@ def test_select_k_deterministic_and_independent_of_jobs(nmf):
     assert _comparable(r4) == _comparable(quality.select_k(V, [2, 3], **{**kwargs, "seed": 8}))
 
 
-def test_select_k_reference_equals_plain_fit(nmf):
+def test_select_k_reference_equals_plain_fit():
     V = _planted_corpus(seed=1)
     config = nmf.NMFConfig(n_components=3, max_iter=100, seed=5)
     result = quality.select_k(V, [3], nmf_config=config, top_n=4, runs=0, seed=5)
@@ -448,7 +473,7 @@ def test_select_k_reference_equals_plain_fit(nmf):
     assert "runs=0" in result.reason or "only candidate" in result.reason
 
 
-def test_select_k_rejects_bad_settings(nmf):
+def test_select_k_rejects_bad_settings():
     V = _planted_corpus()
     with pytest.raises(ParameterError, match="too large"):
         quality.select_k(V, [2, 60], top_n=3)

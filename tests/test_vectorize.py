@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as SK_STOP_WORDS
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from tests.helpers import NEWS_ARCHIVE as ARCHIVE
+from tests.helpers import requires_newsgroups
 from topicnmf.config import DEFAULT_STOP_WORDS, ENGLISH_CONTRACTIONS
 from topicnmf.errors import ModelFileError, ParameterError, TopicNMFWarning, VectorizerError
 from topicnmf.regexcheck import exponential_backtracking
@@ -41,8 +43,6 @@ from topicnmf.vectorize import (
 
 # scikit-learn's token rules: the equality tests run in this mode
 SK = VectorizerConfig.sklearn_compatible
-
-ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "20news-bydate.tar.gz"
 
 CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -643,7 +643,7 @@ def test_random_corpora_match_sklearn(
     assert vec.vocabulary == list(sk.get_feature_names_out())
 
 
-@pytest.mark.skipif(not ARCHIVE.is_file(), reason=f"20 Newsgroups archive not found at {ARCHIVE}")
+@requires_newsgroups
 def test_matches_sklearn_on_20newsgroups() -> None:
     texts = []
     with tarfile.open(ARCHIVE, "r:gz") as tar:

@@ -35,6 +35,7 @@ _EXPORTS = {
     "fit": "topicnmf.model",
     "NMFConfig": "topicnmf.config",
     "fit_nmf": "topicnmf.nmf",
+    "TopicNMF": "topicnmf.estimator",
     "Vectorizer": "topicnmf.vectorize",
     "VectorizerConfig": "topicnmf.config",
 }

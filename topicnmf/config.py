@@ -619,6 +619,14 @@ def _read_stop_words(path: Path) -> tuple[str, ...]:
 
 # -------------------------------------------------------------------------------- NMF
 
+_NMF_CHOICES = (
+    ("loss", LOSSES),
+    ("solver", SOLVERS),
+    ("init", INITS),
+    ("svd", SVDS),
+    ("dtype", DTYPES),
+)
+
 
 @dataclass(frozen=True)
 class NMFConfig:
@@ -634,13 +642,13 @@ class NMFConfig:
         Coordinate descent (HALS for Frobenius; Newton coordinate descent for KL, which
         needs numba) or multiplicative updates (both losses, numpy only).
     init : {"nndsvd", "nndsvda", "nndsvdar", "random"}
-        Initialisation, with scikit-learn's definitions (with ``svd="randomized"`` the same
+        Initialization, with scikit-learn's definitions (with ``svd="randomized"`` the same
         seed gives scikit-learn's very start).
     max_iter : int
         Maximum number of outer iterations (one update of W and one of H).
     tol : float
         Stop when the loss's average decrease over the last 5 iterations is at most ``tol``
-        times its total decrease since the initialisation (see the module docstring). 0 runs
+        times its total decrease since the initialization (see ``topicnmf.nmf``). 0 runs
         until ``max_iter`` unless the loss stops decreasing altogether.
     seed : int
         Seed of the random inits, of the randomised SVD and of the Lanczos start vector of
@@ -672,8 +680,25 @@ class NMFConfig:
     dtype: str = "float32"
     svd: str = "exact"
 
+    def __post_init__(self) -> None:
+        # Plain Python numbers, so that equal settings compare equal and serialize to JSON
+        # (a NumPy integer is accepted but not stored as one); bools are left for validate
+        # to refuse.
+        for name in ("n_components", "max_iter", "seed"):
+            value = getattr(self, name)
+            if _is_int(value):
+                object.__setattr__(self, name, int(value))
+        for name in ("tol", "alpha_W", "alpha_H", "l1_ratio"):
+            value = getattr(self, name)
+            if _is_real(value):
+                object.__setattr__(self, name, float(value))
+        self.validate()
+
     def validate(self, shape: tuple[int, int] | None = None) -> None:
         """Check every setting; with ``shape``, also check k against the matrix shape.
+
+        Construction already checks every setting; call this with the shape of the matrix
+        to check that k fits it.
 
         Raises
         ------
@@ -685,22 +710,15 @@ class NMFConfig:
             raise ParameterError(
                 f"n_components must be an integer >= 1, got {k!r}.", param="n_components"
             )
-        if self.loss not in LOSSES:
-            raise ParameterError(
-                f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.", param="loss"
-            )
-        if self.solver not in SOLVERS:
-            raise ParameterError(
-                f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}.", param="solver"
-            )
-        if self.svd not in SVDS:
-            raise ParameterError(
-                f"svd must be one of {', '.join(SVDS)}; got {self.svd!r}.", param="svd"
-            )
-        if self.init not in INITS:
-            raise ParameterError(
-                f"init must be one of {', '.join(INITS)}; got {self.init!r}.", param="init"
-            )
+        for name, choices in _NMF_CHOICES:
+            value = getattr(self, name)
+            if value not in choices:
+                raise ParameterError(
+                    f"{name} must be one of {', '.join(choices)}; got {value!r}.",
+                    param=name,
+                    value=value,
+                    choices=choices,
+                )
         if not _is_int(self.max_iter) or self.max_iter < 1:
             raise ParameterError(
                 f"max_iter must be an integer >= 1, got {self.max_iter!r}.", param="max_iter"
@@ -725,10 +743,6 @@ class NMFConfig:
         if not _is_real(self.l1_ratio) or not 0 <= self.l1_ratio <= 1:
             raise ParameterError(
                 f"l1_ratio must be a number in [0, 1], got {self.l1_ratio!r}.", param="l1_ratio"
-            )
-        if self.dtype not in DTYPES:
-            raise ParameterError(
-                f"dtype must be one of {', '.join(DTYPES)}; got {self.dtype!r}.", param="dtype"
             )
         if shape is not None:
             n_samples, n_features = shape

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from topicnmf import __version__, modelfile
+from topicnmf._text import count
 from topicnmf.errors import ParameterError, TopicNMFWarning
 from topicnmf.modelfile import (
     FORMAT_VERSION,
@@ -28,14 +29,15 @@ from topicnmf.modelfile import (
     REFERENCE_TOP,
     FitStats,
     TrainingIncidence,
+    TrainingSources,
     write_npz,
 )
 from topicnmf.nmf import NMFConfig, fit_nmf, transform
 from topicnmf.quality import (
     Evaluation,
-    _npmi_from_counts,
     dominance_counts,
     evaluate_topics,
+    npmi_from_counts,
     relative_error,
     top_indices,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "FitStats",
     "TopicModel",
     "TrainingIncidence",
+    "TrainingSources",
     "fit",
     "normalize_rows",
     "order_topics",
@@ -91,6 +94,9 @@ class TopicModel:
         Which training documents contain each topic's top terms.
     dominant_count : ndarray of shape (n_topics,) or None
         Training documents each topic dominates.
+    sources : TrainingSources or None
+        The training corpus's sources as given and how each was read (None when the
+        documents were not a :class:`~topicnmf.corpus.Corpus`, or for older models).
     format_version : int
         Format of the file the model was read from.
     """
@@ -108,6 +114,7 @@ class TopicModel:
     W: np.ndarray | None = None
     reference: TrainingIncidence | None = None
     dominant_count: np.ndarray | None = None
+    sources: TrainingSources | None = None
     format_version: int = FORMAT_VERSION
 
     # -- description ---------------------------------------------------------------------
@@ -122,7 +129,9 @@ class TopicModel:
     def top_terms(self, n: int = 10) -> list[list[tuple[str, float]]]:
         """The ``n`` highest-weighted terms of each topic, as (term, weight) pairs.
 
-        Ties are broken by column (alphabetical) order so the result is deterministic.
+        Ties are broken by column (alphabetical) order so the result is deterministic. Terms
+        of weight 0 are not part of a topic and are never listed, so a sparse topic may have
+        fewer than ``n`` (an empty topic none).
         """
         if n < 1:
             raise ParameterError(
@@ -134,7 +143,7 @@ class TopicModel:
         for row in self.H:
             # as a stable sort on -weight: alphabetical order among equal weights
             order = top_indices(row, n)
-            result.append([(vocab[j], float(row[j])) for j in order])
+            result.append([(vocab[j], float(row[j])) for j in order if row[j] > 0])
         return result
 
     def topic_labels(self, n_terms: int = 3) -> list[str]:
@@ -143,7 +152,8 @@ class TopicModel:
         out = []
         for t in range(self.n_topics):
             user = self.labels[t] if self.labels else ""
-            out.append(user or "_".join(term for term, _ in tops[t]))
+            auto = "_".join(term for term, _ in tops[t]) or f"empty_topic_{t}"
+            out.append(user or auto)
         return out
 
     def topics_frame(self, top: int = 10) -> pd.DataFrame:
@@ -344,7 +354,7 @@ def _training_npmi(reference: TrainingIncidence, top: np.ndarray) -> np.ndarray:
         counts = (sub.T @ sub).toarray()
         for i in range(len(block)):
             part = slice(i * n_top, (i + 1) * n_top)
-            npmi = _npmi_from_counts(reference.n_documents, counts[part, part])
+            npmi = npmi_from_counts(reference.n_documents, counts[part, part])
             out[start + i] = npmi[iu, ju].mean()
     return out
 
@@ -444,6 +454,8 @@ class FitOutput:
     W: np.ndarray
     doc_ids: list[str]
     labels: list[str | None]
+    #: training documents left without any term of the vocabulary (their W rows are zero)
+    empty_documents: int = 0
 
 
 class _Recorder:
@@ -494,6 +506,7 @@ def fit(
     ----------
     documents : iterable of Document
         Anything with ``id`` and ``text`` attributes (and optionally ``label``), read once.
+        A :class:`~topicnmf.corpus.Corpus` also tells its sources, which the model records.
     vectorizer_config, nmf_config
         Settings of the two stages.
     n_jobs : int, optional
@@ -542,21 +555,35 @@ def fit(
         W=W if save_doc_topics else None,
         reference=TrainingIncidence.from_matrix(V, top_columns),
         dominant_count=dominance_counts(W)[0],
+        sources=_training_sources(documents),
     )
-    return FitOutput(model=model, W=W, doc_ids=recorder.ids, labels=recorder.labels)
+    return FitOutput(
+        model=model,
+        W=W,
+        doc_ids=recorder.ids,
+        labels=recorder.labels,
+        empty_documents=int(np.count_nonzero(np.diff(V.indptr) == 0)),
+    )
+
+
+def _training_sources(documents: Iterable[Any]) -> TrainingSources | None:
+    # duck-typed, so that fitting imports no corpus reader
+    describe = getattr(documents, "describe_sources", None)
+    return TrainingSources.of(describe()) if callable(describe) else None
 
 
 def _check_k(k: int, n_docs: int, n_terms: int) -> None:
     if k > n_docs:
         raise ParameterError(
-            f"k={k} topics is more than the {n_docs} documents in the corpus; choose k <= {n_docs}",
+            f"k={k} topics is more than the {count(n_docs, 'document')} in the corpus; "
+            f"choose k <= {n_docs:,}",
             param="n_components",
             value=k,
         )
     if k > n_terms:
         raise ParameterError(
-            f"k={k} topics is more than the {n_terms} terms in the vocabulary; choose k <= "
-            f"{n_terms} or keep more terms (a lower min_df, a higher max_df)",
+            f"k={k} topics is more than the {count(n_terms, 'term')} in the vocabulary; "
+            f"choose k <= {n_terms:,} or keep more terms (a lower min_df, a higher max_df)",
             param="n_components",
             value=k,
         )

@@ -14,7 +14,8 @@ member                 content
 ``magic``              the string ``"topicnmf-model"``
 ``format_version``     integer scalar, currently 1
 ``meta``               JSON text: NMF settings, fit statistics, versions, corpus
-                       fingerprint, creation time ("" unless ``SOURCE_DATE_EPOCH`` was set)
+                       fingerprint, creation time ("" unless ``SOURCE_DATE_EPOCH`` was set),
+                       the training sources and how they were read (optional)
 ``H``                  float32 (k, n), topic-term weights; each row sums to 1 (or is 0)
 ``topic_share``        float64 (k,), each topic's share of the training reconstruction
 ``labels``             str (k,), user labels ("" when unset)
@@ -88,6 +89,7 @@ __all__ = [
     "REFERENCE_TOP",
     "FitStats",
     "TrainingIncidence",
+    "TrainingSources",
     "model_arrays",
     "read",
     "write",
@@ -117,6 +119,9 @@ STRING_BYTES = 64
 # Rows of H are scaled to sum to 1 at fit time; stored as float32, they stay within this.
 ROW_SUM_TOLERANCE = 1e-3
 SHARE_SUM_TOLERANCE = 1e-6
+# The training sources are recorded up to this many characters of JSON (the first ones, and
+# how many there were): a fit of 100,000 files named one by one keeps ``meta`` small.
+SOURCES_RECORD_CHARS = 1 << 16
 
 # -------------------------------------------------------------------------------------------
 # Records the file holds
@@ -181,6 +186,32 @@ class TrainingIncidence:
             indptr=sub.indptr.astype(np.int64),
             docs=sub.indices.astype(np.int32),
         )
+
+
+@dataclass
+class TrainingSources:
+    """Where the training documents came from, as recorded in the model.
+
+    ``records`` describe the sources in the order given (see
+    :meth:`topicnmf.corpus.Corpus.describe_sources`): ``source`` as given, ``kind``, then the
+    settings they were read with. A long list keeps its first sources, as many as fit in
+    :data:`SOURCES_RECORD_CHARS` of JSON; ``total`` counts them all.
+    """
+
+    records: list[dict[str, Any]]
+    total: int
+
+    @classmethod
+    def of(cls, records: list[dict[str, Any]]) -> TrainingSources:
+        """The record of a corpus's sources, cut to its bound."""
+        kept: list[dict[str, Any]] = []
+        size = 0
+        for record in records:
+            size += len(json.dumps(record, sort_keys=True)) + 2
+            if size > SOURCES_RECORD_CHARS:
+                break
+            kept.append(record)
+        return cls(kept, len(records))
 
 
 # -------------------------------------------------------------------------------------------
@@ -281,6 +312,8 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
         "versions": model.versions,
         "created": model.created,
     }
+    if model.sources is not None:
+        meta["sources"] = dataclasses.asdict(model.sources)
     arrays: dict[str, np.ndarray] = {
         "magic": np.array(MAGIC),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
@@ -746,6 +779,7 @@ def _parse_meta(meta: np.ndarray, k: int) -> dict[str, Any]:
             "fingerprint": _text(record, "fingerprint"),
             "created": _text(record, "created"),
             "versions": _versions(record.get("versions", {})),
+            "sources": _training_sources(record.get("sources")),
         }
     except (ValueError, TypeError, RecursionError) as exc:  # ParameterError is a ValueError
         raise _Invalid(f"its settings record is unreadable ({exc})") from None
@@ -805,3 +839,31 @@ def _versions(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise TypeError("versions is not an object of texts")
     return dict(value)
+
+
+_SOURCE_VALUE_TYPES = (str, bool, type(None))
+
+
+def _training_sources(value: Any) -> TrainingSources | None:
+    """The sources record; None when the model has none (fitted before it was kept, or
+    from documents that were not a corpus). Unknown settings (from a newer topicnmf) are kept."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("records"), list):
+        raise TypeError("sources is not an object with a list of records")
+    records = value["records"]
+    total = value.get("total")
+    if not _is_int(total) or not len(records) <= total < 2**63:
+        raise TypeError(f"sources.total is {total!r}, not a count of at least {len(records)}")
+    for record in records:
+        if not isinstance(record, dict) or not all(
+            isinstance(record.get(key), str) for key in ("source", "kind")
+        ):
+            raise TypeError("a sources record lacks its source or kind")
+        for key, item in record.items():
+            ok = isinstance(item, _SOURCE_VALUE_TYPES) or (
+                isinstance(item, list) and all(isinstance(x, str) for x in item)
+            )
+            if not ok:
+                raise TypeError(f"sources setting {key!r} is {item!r}, not text, a flag or a list")
+    return TrainingSources([dict(r) for r in records], int(total))

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from topicnmf._text import count
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
     corpus_options,
@@ -42,6 +43,13 @@ from topicnmf.cli.topics import load_model
     show_default=True,
     help="Documents transformed at a time (bounds memory).",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Rows shown in the terminal table (0: all); -o and the machine formats get every row.",
+)
 @jobs_option
 @quiet_option
 def assign(
@@ -52,6 +60,7 @@ def assign(
     raw: bool,
     top_topics: int | None,
     batch_size: int,
+    limit: int,
     jobs: int | None,
     quiet: bool,
     **kw: Any,
@@ -85,11 +94,13 @@ def assign(
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
     m = load_model(path)
+    import numpy as np
+
     from topicnmf.model import normalize_rows
 
     labels = m.topic_labels()
     t0 = time.perf_counter()
-    n_docs = n_empty = 0
+    n_docs = n_no_word = n_zero = 0
     table_rows: list[list[str]] = []
     table = out.format == "table"
     with (
@@ -100,15 +111,19 @@ def assign(
         writer = None if table else DocTopicWriter(fh, out.format, labels, top_topics)
         for batch in documents.iter_batches(batch_size):
             ids = [d.id for d in batch]
-            W = m.transform([d.text for d in batch], n_threads=jobs)
-            empty = ~(W > 0).any(axis=1)
-            n_empty += int(empty.sum())
+            V = m.vectorizer.transform([d.text for d in batch])
+            W = m.transform_matrix(V, n_threads=jobs)
+            no_word = np.diff(V.indptr) == 0
+            zero = ~(W > 0).any(axis=1)
+            n_no_word += int(no_word.sum())
+            n_zero += int((zero & ~no_word).sum())
             weights = W if raw else normalize_rows(W)
             n_docs += len(ids)
             if writer is not None:
                 writer.write(ids, weights)
-            else:
-                table_rows.extend(_table_rows(ids, weights, labels, top_topics or 3))
+            elif not limit or len(table_rows) < limit:
+                rows = _table_rows(ids, weights, labels, top_topics or 3)
+                table_rows.extend(rows[: limit - len(table_rows)] if limit else rows)
             update(description=f"Assigning documents ({n_docs:,})")
         if writer is not None:
             writer.close()
@@ -117,15 +132,36 @@ def assign(
             [("id", "left"), ("dominant topic", "left"), ("weight", "right"),
              ("top topics", "left")],
             table_rows,
+            no_wrap=("weight", "top topics"),
         )  # fmt: skip
-    if n_empty:
-        log.warning(
-            f"{n_empty:,} of {n_docs:,} documents have no word of the model's vocabulary; "
-            "their weights are zero and they have no dominant topic"
-        )
+        if len(table_rows) < n_docs:
+            more = n_docs - len(table_rows)
+            click.echo(
+                f"... and {count(more, 'more document')}; use -o FILE or --format csv for all "
+                "of them, or --limit 0"
+            )
+    _warn_zero_rows(n_docs, n_no_word, n_zero)
     report.info(
-        f"Assigned {n_docs:,} documents to {m.n_topics} topics in {time.perf_counter() - t0:.2f} s"
+        f"Assigned {count(n_docs, 'document')} to {count(m.n_topics, 'topic')} "
+        f"in {time.perf_counter() - t0:.2f} s"
     )
+
+
+def _warn_zero_rows(n_docs: int, n_no_word: int, n_zero: int) -> None:
+    """Say why documents got no topic: no known word, or a model that gives them none."""
+    if n_no_word:
+        verb = "has" if n_no_word == 1 else "have"
+        log.warning(
+            f"{n_no_word:,} of {count(n_docs, 'document')} {verb} no word of the model's "
+            "vocabulary; their weights are zero and they have no dominant topic"
+        )
+    if n_zero:
+        verb = "has" if n_zero == 1 else "have"
+        log.warning(
+            f"{n_zero:,} of {count(n_docs, 'document')} {verb} words of the model's vocabulary "
+            "but a zero weight for every topic (a model whose fit collapsed, e.g. under a strong "
+            "--alpha-w, gives every document zero weights); they have no dominant topic"
+        )
 
 
 def _table_rows(ids: list[str], W: Any, labels: list[str], top: int) -> list[list[str]]:

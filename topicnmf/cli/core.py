@@ -22,7 +22,7 @@ import click
 
 from topicnmf import __version__
 from topicnmf.cli.text import terminal_safe
-from topicnmf.errors import TopicNMFError, TopicNMFWarning
+from topicnmf.errors import CollapseWarning, ConvergenceWarning, TopicNMFError, TopicNMFWarning
 
 log = logging.getLogger("topicnmf")
 
@@ -91,7 +91,12 @@ def set_quiet(quiet: bool) -> None:
 def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
     """Library warnings become 'warning:' lines; other libraries' stay out of the way."""
     if issubclass(category, TopicNMFWarning):
-        log.warning("%s", message)
+        advice = ""
+        if issubclass(category, ConvergenceWarning):
+            advice = "; raise --max-iter or loosen --tol"
+        elif issubclass(category, CollapseWarning):
+            advice = " (e.g. --alpha-w 1e-5, or a lower --l1-ratio)"
+        log.warning("%s%s", message, advice)
     elif debug():
         log.warning("%s: %s", category.__name__, message)
 

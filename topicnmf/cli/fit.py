@@ -7,6 +7,7 @@ from typing import IO, Any
 
 import click
 
+from topicnmf._text import count
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
     corpus_options,
@@ -137,8 +138,9 @@ def fit(
 ) -> None:
     """Learn topics from a corpus and write the model.
 
-    CORPUS is a directory of text files, a .txt (one document per line), .csv/.tsv or
-    .jsonl file (optionally .gz), '-' for standard input, or 20newsgroups[:train|test|all].
+    CORPUS is a directory of text files, a .txt (one document per line), .csv/.tsv,
+    .jsonl or .json file (optionally .gz), '-' for standard input, or
+    20newsgroups[:train|test|all].
     The model goes to model.npz unless -m says otherwise; the topic table goes to stdout
     (or -o FILE) and a summary to stderr.
 
@@ -189,7 +191,7 @@ def fit(
             update(description=f"Reading documents ({n:,})")
 
         def on_vectorized(n_docs: int, n_terms: int, nnz: int) -> None:
-            update(description=f"Fitting {k} topics to {n_docs:,} documents", force=True)
+            update(description=f"Fitting {k} topics to {count(n_docs, 'document')}", force=True)
 
         def on_iteration(i: int, loss: float) -> None:
             update(description=f"Fitting {k} topics: iteration {i}, loss {loss:.6g}")
@@ -208,10 +210,12 @@ def fit(
     stats = fitted.stats
     assert stats is not None
     skipped = documents.stats.skipped_binary
-    if not stats.converged:
+    if out.empty_documents:
+        n = out.empty_documents
         log.warning(
-            f"NMF stopped at --max-iter {config.max_iter} before the loss settled "
-            f"(--tol {config.tol:g}); the topics are usable, or raise --max-iter"
+            f"{n:,} of {count(stats.n_documents, 'training document')} "
+            f"{'has' if n == 1 else 'have'} no word of the vocabulary (after stop words, "
+            f"--min-df and --max-df); {'it has' if n == 1 else 'they have'} no topic weights"
         )
     fitted.save(model_out.target)
     if topics_file is not None:
@@ -223,9 +227,9 @@ def fit(
             writer.write(out.doc_ids, normalize_rows(out.W))
             writer.close()
     report.info(
-        f"Read {stats.n_documents:,} documents"
+        f"Read {count(stats.n_documents, 'document')}"
         + (f" ({skipped:,} binary files skipped)" if skipped else "")
-        + f"; vocabulary {stats.n_terms:,} terms, {stats.n_nonzero:,} non-zeros "
+        + f"; vocabulary {count(stats.n_terms, 'term')}, {count(stats.n_nonzero, 'non-zero')} "
         f"({stats.seconds_read_vectorize:.2f} s)"
     )
     report.info(

@@ -60,6 +60,11 @@ PARAM_OPTIONS: dict[str, str] = {
     "dtype": "--float64",
     "n_jobs": "--jobs",
     "model": "--model",
+    "ks": "--k",
+    "runs": "--runs",
+    "sample_fraction": "--sample",
+    "tolerance": "--tolerance",
+    "threshold": "--threshold",
     "batch_size": "--batch-size",
     "top_n": "--top",
 }
@@ -70,7 +75,8 @@ _ADVICE: dict[str, str] = {
     "id_column": "use --id-column to choose the id column, or leave it out to number rows",
     "encoding": "give the file's encoding with --encoding, e.g. --encoding latin-1",
     "format": "give the format with --input-format",
-    "glob": "use --glob to choose the files, e.g. --glob '*.md'",
+    "glob": "use --glob to choose the files, e.g. --glob '*.md' (repeat it for several)",
+    "exclude": "check the --exclude patterns",
     "data_home": "give the folder that holds 20news-bydate.tar.gz with --data-home or "
     "TOPICNMF_DATA_HOME",
     "download": "or add --download to fetch it",
@@ -289,24 +295,39 @@ def corpus_options(f: Callable[..., Any]) -> Callable[..., Any]:
         [
             click.option(
                 "--input-format",
-                type=click.Choice(["auto", "lines", "document", "csv", "tsv", "jsonl"]),
+                type=click.Choice(["auto", "lines", "document", "csv", "tsv", "jsonl", "json"]),
                 default="auto",
                 show_default=True,
                 help=(
                     "How to read files and stdin: lines (a document each), document (the "
-                    "whole file is one), csv, tsv, jsonl; auto: by extension (stdin: lines)."
+                    "whole file is one), csv, tsv, jsonl, json (an array of strings or "
+                    "objects); auto: by extension (stdin: lines)."
                 ),
             ),
-            click.option("--glob", help="File pattern for directories [default: *.txt]."),
+            click.option(
+                "--glob",
+                multiple=True,
+                metavar="GLOB",
+                help="Files of a directory to read; repeat for several patterns (--glob '*.txt' "
+                "--glob '*.md'). A pattern with '/' matches the relative path [default: *.txt, "
+                "or *.csv, *.tsv, *.jsonl, *.json by --input-format].",
+            ),
+            click.option(
+                "--exclude",
+                multiple=True,
+                metavar="GLOB",
+                help="Skip files and folders of a directory whose name (or relative path, when "
+                "the pattern has '/') matches; repeatable (--exclude drafts --exclude '*.bak').",
+            ),
             click.option(
                 "--text-column",
                 default="text",
                 show_default=True,
-                help="CSV/JSONL field holding the text.",
+                help="CSV/JSON field holding the text.",
             ),
             click.option(
                 "--id-column",
-                help="CSV/JSONL field holding the document id [default: row number].",
+                help="CSV/JSON field holding the document id [default: row or element number].",
             ),
             click.option(
                 "--encoding",
@@ -355,6 +376,7 @@ def corpus_options(f: Callable[..., Any]) -> Callable[..., Any]:
 CORPUS_KEYS = (
     "input_format",
     "glob",
+    "exclude",
     "text_column",
     "id_column",
     "encoding",
@@ -388,7 +410,8 @@ def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> A
         return _load(
             list(sources),
             format=None if fmt in (None, "auto") else fmt,
-            glob=opts.get("glob"),
+            glob=opts.get("glob") or None,
+            exclude=opts.get("exclude") or (),
             text_column=opts.get("text_column") or "text",
             id_column=opts.get("id_column"),
             encoding=opts.get("encoding") or "utf-8",

@@ -30,6 +30,31 @@ def _fmt_num(x: float | None, digits: int = 4) -> str:
     return "" if x is None else f"{x:.{digits}f}"
 
 
+def _csv_cell(value: Any) -> Any:
+    """A record's value as a CSV cell: empty for missing, JSON's true/false, lists joined."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        if value and isinstance(value[0], (list, tuple)):
+            return " | ".join(" ".join(map(str, item)) for item in value)
+        return " ".join(map(str, value))
+    return value
+
+
+def _write_records(out: Any, header: list[str], records: list[dict[str, Any]], data: Any) -> None:
+    """CSV/TSV: one row per record (cells by _csv_cell); JSONL: one record per line (JSON
+    numbers, lists and null); JSON: ``data``."""
+    from topicnmf.export import write_rows
+
+    rows = [[_csv_cell(rec[name]) for name in header] for rec in records]
+    with open_text(out) as fh:
+        write_rows(header, rows, out.format, fh, records if out.format == "jsonl" else data)
+
+
 # ---------------------------------------------------------------------------------- evaluate
 
 
@@ -74,6 +99,14 @@ def evaluate(
     co-occurs scores -1; a pair in every document scores 1. A topic's score is the mean over
     its N(N-1)/2 pairs; the model's, the mean over topics. Range -1..1, higher is better.
 
+    CSV, TSV and JSONL have one record per topic: topic, label, npmi, n_dominant (documents
+    whose largest weight is this topic), top_terms, top_indices, then the model's figures,
+    the same on every row: model_npmi, diversity, relative_error, n_documents,
+    n_undominated (documents with no dominant topic: no known term, or all weights 0),
+    top_n, reference. The n_dominant of all topics plus n_undominated make n_documents. JSON
+    holds the same as one object with a list of topics. Missing values are empty in CSV,
+    null in JSON.
+
     \b
     Examples:
       topicnmf evaluate                                  # model.npz, training corpus
@@ -107,12 +140,12 @@ def evaluate(
         rec["label"] = label
     data["reference"] = "training" if not sources else sources
     summary = (
-        f"mean NPMI {_fmt_num(evaluation.npmi)} on {where}; diversity "
+        f"mean NPMI {_fmt_num(evaluation.npmi) or 'n/a'} on {where}; diversity "
         f"{evaluation.diversity:.3f}; relative reconstruction error "
-        f"{_fmt_num(evaluation.relative_error)}"
+        f"{_fmt_num(evaluation.relative_error) or 'n/a'}"
     )
     if evaluation.n_undominated:
-        summary += f"; {evaluation.n_undominated:,} documents with no topic"
+        summary += f"; {evaluation.n_undominated:,} documents with no dominant topic"
     if out.format == "table":
         print_table(
             [("topic", "right"), ("NPMI", "right"), ("docs", "right"), ("top terms", "left")],
@@ -122,21 +155,18 @@ def evaluate(
                 for t in evaluation.topics
             ],
         )  # fmt: skip
-        click.echo(summary)
+        click.echo(terminal_safe(summary))
         return
-    from topicnmf.export import write_rows
-
-    header = ["topic", "label", "npmi", "n_dominant", "top_terms"]
-    rows: list[list[Any]] = [
-        [t.topic, labels[t.topic], _fmt_num(t.npmi), "" if t.n_dominant is None else t.n_dominant,
-         " ".join(t.top_terms or ())]
-        for t in evaluation.topics
-    ]  # fmt: skip
-    overall = ["all", "", _fmt_num(evaluation.npmi),
-               "" if evaluation.n_documents is None else evaluation.n_documents, ""]  # fmt: skip
-    with open_text(out) as fh:
-        write_rows(header, [*rows, overall], out.format, fh,
-                   data["topics"] if out.format == "jsonl" else data)  # fmt: skip
+    header = ["topic", "label", "npmi", "n_dominant", "top_terms", "top_indices", "model_npmi",
+              "diversity", "relative_error", "n_documents", "n_undominated", "top_n",
+              "reference"]  # fmt: skip
+    model_level = {
+        "model_npmi": data["npmi"],
+        **{key: data[key] for key in ("diversity", "relative_error", "n_documents",
+                                      "n_undominated", "top_n", "reference")},
+    }  # fmt: skip
+    records = [{**{key: rec[key] for key in header[:6]}, **model_level} for rec in data["topics"]]
+    _write_records(out, header, records, data)
     Reporter(quiet).info(summary)
 
 
@@ -151,6 +181,10 @@ def _parse_k(ctx: Any, param: Any, value: str) -> list[int]:
         return parse_k_spec(value)
     except ParameterError as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+_SELECT_K_ROW = ("k", "npmi", "diversity", "relative_error", "stability", "stability_std",
+                 "n_iter", "converged")  # fmt: skip
 
 
 @click.command("select-k")
@@ -220,7 +254,15 @@ def select_k(
     fitted on all documents, topics matched by the Hungarian algorithm (Greene,
     O'Callaghan & Cunningham, 2014). The recommended k is, among the k whose stability is
     within --tolerance of the best, the one with the highest NPMI (ties: the smaller k).
-    --jobs runs fits in parallel processes; the results do not depend on it.
+    --jobs runs fits in parallel processes; the results do not depend on it. At most 100
+    candidates, each k at most 100,000.
+
+    CSV, TSV and JSONL have one record per k: k, npmi, diversity, relative_error,
+    stability, stability_std (empty/null with --runs 0), n_iter, converged, recommended
+    (true for the recommended k), then the settings, the same on every row: recommended_k,
+    reason, top_n, runs, sample_fraction, seed, tolerance, and top_terms (the reference
+    model's top terms; in CSV topics are separated by " | "). JSON holds the same as one
+    object with a list of rows.
 
     \b
     Examples:
@@ -244,15 +286,6 @@ def select_k(
     vectorizer = Vectorizer(vec_config, n_jobs=jobs)
     with documents, report.progress("Reading documents"):
         V = vectorizer.fit_transform(d.text for d in documents)
-    too_big = [k for k in ks if k > min(V.shape)]
-    if too_big:
-        from topicnmf.errors import ParameterError
-
-        raise ParameterError(
-            f"k={too_big[0]} is more than the corpus allows ({V.shape[0]} documents, "
-            f"{V.shape[1]} terms); choose k <= {min(V.shape)}",
-            param="n_components",
-        )
     report.info(f"Read {V.shape[0]:,} documents; vocabulary {V.shape[1]:,} terms")
     total = len(ks) * (runs + 1)
     with report.progress(f"Fitting {total} models", total=total) as update:
@@ -265,27 +298,31 @@ def select_k(
             sample_fraction=sample_fraction, seed=config.seed, tolerance=tolerance,
             jobs=jobs or 1, callback=on_progress,
         )  # fmt: skip
-    header = ["k", "npmi", "diversity", "relative_error", "stability", "stability_std",
-              "recommended"]  # fmt: skip
-    rows = [
-        [r.k, _fmt_num(r.npmi), _fmt_num(r.diversity), _fmt_num(r.relative_error),
-         _fmt_num(r.stability), _fmt_num(r.stability_std), r.k == result.recommended_k]
-        for r in result.rows
-    ]  # fmt: skip
     if out.format == "table":
+
+        def stability(r: Any) -> str:
+            if r.stability is None:
+                return "-"
+            return f"{_fmt_num(r.stability)} ± {_fmt_num(r.stability_std)}"
+
         print_table(
             [("k", "right"), ("NPMI", "right"), ("diversity", "right"), ("rel. error", "right"),
              ("stability", "right"), ("", "left")],
-            [[str(r[0]), r[1], r[2], r[3], f"{r[4]} ± {r[5]}" if r[4] else "-",
-              "← recommended" if r[6] else ""] for r in rows],
+            [[str(r.k), _fmt_num(r.npmi), _fmt_num(r.diversity), _fmt_num(r.relative_error),
+              stability(r), "← recommended" if r.k == result.recommended_k else ""]
+             for r in result.rows],
         )  # fmt: skip
     else:
-        from topicnmf.export import write_rows
-
         data = result.to_dict()
-        with open_text(out) as fh:
-            write_rows(header, rows, out.format, fh,
-                       data["rows"] if out.format == "jsonl" else data)  # fmt: skip
+        settings = {key: data[key] for key in ("recommended_k", "reason", "top_n", "runs",
+                                               "sample_fraction", "seed", "tolerance")}  # fmt: skip
+        records = [
+            {**{key: row[key] for key in _SELECT_K_ROW}, "recommended": row["k"] == data[
+                "recommended_k"], **settings, "top_terms": row["top_terms"]}
+            for row in data["rows"]
+        ]  # fmt: skip
+        header = [*_SELECT_K_ROW, "recommended", *settings, "top_terms"]
+        _write_records(out, header, records, data)
     report.info(f"Recommended k = {result.recommended_k}: {result.reason}")
     report.info(f"{total} models in {time.perf_counter() - t0:.1f} s")
 
@@ -310,9 +347,15 @@ def compare(
 ) -> None:
     """Match the topics of two models and show what each has that the other lacks.
 
-    Topics are compared by the cosine similarity of their term weights over the terms both
-    vocabularies share, and paired one-to-one by the Hungarian algorithm. Pairs at or above
-    --threshold are the same topic; the others are listed as found only in A or only in B.
+    Topics are compared by the cosine similarity of their term weights over the union of
+    the two vocabularies (a term one model lacks weighs zero in its topics), and paired
+    one-to-one by the Hungarian algorithm. Pairs at or above --threshold are the same topic;
+    the others are listed as found only in A or only in B.
+
+    CSV, TSV and JSONL have one record per topic pair or unpaired topic: topic_a, label_a,
+    topic_b, label_b, similarity, status (matched, different, only_a, only_b); a missing
+    side is empty in CSV, null in JSONL. JSON also gives the threshold and the numbers of
+    shared and of all terms.
 
     \b
     Examples:
@@ -330,16 +373,23 @@ def compare(
     result = compare_topics(a.H, a.vocabulary, b.H, b.vocabulary, threshold)
     la, lb = a.topic_labels(), b.topic_labels()
     matched = {p.topic_a for p in result.matches}
-    rows: list[list[Any]] = []
-    for p in result.pairs:
-        status = "matched" if p.topic_a in matched else "different"
-        rows.append(
-            [p.topic_a, la[p.topic_a], p.topic_b, lb[p.topic_b], f"{p.similarity:.4f}", status]
-        )
+    records: list[dict[str, Any]] = [
+        {"topic_a": p.topic_a, "label_a": la[p.topic_a], "topic_b": p.topic_b,
+         "label_b": lb[p.topic_b], "similarity": p.similarity,
+         "status": "matched" if p.topic_a in matched else "different"}
+        for p in result.pairs
+    ]  # fmt: skip
     paired_a = {p.topic_a for p in result.pairs}
     paired_b = {p.topic_b for p in result.pairs}
-    rows += [[t, la[t], "", "", "", "only_a"] for t in range(a.n_topics) if t not in paired_a]
-    rows += [["", "", t, lb[t], "", "only_b"] for t in range(b.n_topics) if t not in paired_b]
+    none = {"similarity": None}
+    records += [
+        {"topic_a": t, "label_a": la[t], "topic_b": None, "label_b": None, **none,
+         "status": "only_a"} for t in range(a.n_topics) if t not in paired_a
+    ]  # fmt: skip
+    records += [
+        {"topic_a": None, "label_a": None, "topic_b": t, "label_b": lb[t], **none,
+         "status": "only_b"} for t in range(b.n_topics) if t not in paired_b
+    ]  # fmt: skip
     data = result.to_dict()
     data.pop("similarity")
     data["labels_a"], data["labels_b"] = la, lb
@@ -347,19 +397,21 @@ def compare(
         f"{len(result.matches)} topics in both; only in A: "
         f"{', '.join(map(str, result.only_a)) or 'none'}; only in B: "
         f"{', '.join(map(str, result.only_b)) or 'none'} "
-        f"({result.n_shared_terms:,} shared terms, threshold {threshold:g})"
+        f"({result.n_shared_terms:,} shared of {result.n_union_terms:,} terms, "
+        f"threshold {threshold:g})"
     )
     if out.format == "table":
+
+        def side(topic: int | None, label: str | None) -> str:
+            return "" if topic is None else f"{topic} {label}"
+
         print_table(
             [("A", "left"), ("B", "left"), ("similarity", "right"), ("", "left")],
-            [[f"{r[0]} {r[1]}", f"{r[2]} {r[3]}".strip(), r[4], r[5]] for r in rows],
-        )
+            [[side(r["topic_a"], r["label_a"]), side(r["topic_b"], r["label_b"]),
+              _fmt_num(r["similarity"]), r["status"]] for r in records],
+        )  # fmt: skip
         click.echo(terminal_safe(summary))
         return
-    from topicnmf.export import write_rows
-
     header = ["topic_a", "label_a", "topic_b", "label_b", "similarity", "status"]
-    with open_text(out) as fh:
-        write_rows(header, rows, out.format, fh, [dict(zip(header, r, strict=True)) for r in rows]
-                   if out.format == "jsonl" else data)  # fmt: skip
+    _write_records(out, header, records, data)
     Reporter(quiet).info(summary)

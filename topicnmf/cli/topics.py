@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from topicnmf._text import count
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.fit import render_topics
 from topicnmf.cli.options import model_option, model_path, output_options, quiet_option
@@ -74,11 +75,16 @@ def topics(
 
 
 def model_info(m: Any, path: str) -> dict[str, Any]:
-    """Everything worth knowing about a model, as plain data (for table and JSON)."""
+    """Everything worth knowing about a model, as plain data (for table and JSON).
+
+    The stop words are listed in full; ``sources`` are the training sources as given, with
+    the settings each was read with, and ``sources_total`` how many there were (a long list
+    is recorded only in part); both are None for a model that does not record them.
+    """
     vec = m.vectorizer
     cfg = dataclasses.asdict(vec.config)
-    stop = cfg.pop("stop_words", ())
-    cfg["stop_words"] = f"{len(stop)} words"
+    cfg["stop_words"] = list(cfg.pop("stop_words", ()))  # last, as the longest
+    sources = m.sources
     return {
         "file": path,
         "format_version": m.format_version,
@@ -91,9 +97,61 @@ def model_info(m: Any, path: str) -> dict[str, Any]:
         "fit": _fit_stats(m.stats),
         "versions": m.versions,
         "corpus_fingerprint": m.fingerprint,
+        "sources": None if sources is None else [_in_order(r) for r in sources.records],
+        "sources_total": None if sources is None else sources.total,
         "created": m.created,
         "stored_doc_topics": None if m.doc_ids is None else len(m.doc_ids),
     }
+
+
+# a source's settings in the order a reader thinks of them (the file stores them sorted)
+_SOURCE_KEYS = ("source", "kind", "subset", "format", "glob", "exclude", "text_column",
+                "id_column", "csv_lenient", "encoding", "encoding_errors", "categories",
+                "remove")  # fmt: skip
+
+
+def _in_order(record: dict[str, Any]) -> dict[str, Any]:
+    known = {key: record[key] for key in _SOURCE_KEYS if key in record}
+    return {**known, **{k: v for k, v in record.items() if k not in known}}
+
+
+def info_rows(data: dict[str, Any]) -> list[list[str]]:
+    """The (field, value) rows of the info table: settings flattened, stop words counted,
+    one row per training source."""
+    rows = []
+    for key, value in data.items():
+        if key == "sources":
+            rows.extend(_source_rows(value, data["sources_total"]))
+        elif key == "sources_total":
+            continue
+        elif isinstance(value, dict):
+            for sub, v in value.items():
+                if key == "vectorizer" and sub == "stop_words":
+                    v = count(len(v), "word")
+                rows.append([f"{key}.{sub}", str(v)])
+        elif isinstance(value, list):
+            rows.append([key, ", ".join(str(v) for v in value)])
+        else:
+            rows.append([key, str(value)])
+    return rows
+
+
+def _source_rows(records: list[dict[str, Any]] | None, total: int | None) -> list[list[str]]:
+    if records is None or total is None:
+        return [["sources", "not recorded in this model"]]
+    rows = []
+    for i, record in enumerate(records, start=1):
+        settings = [
+            f"{key} {', '.join(value) if isinstance(value, list) else value}"
+            for key, value in record.items()
+            if key not in ("source", "kind") and value not in (None, [])
+        ]
+        rows.append(
+            [f"source {i}", f"{record['source']} ({'; '.join([record['kind'], *settings])})"]
+        )
+    if total > len(records):
+        rows.append(["sources", f"... and {total - len(records):,} more ({total:,} in all)"])
+    return rows
 
 
 def _fit_stats(stats: Any) -> dict[str, Any] | None:
@@ -122,7 +180,7 @@ def _fit_stats(stats: Any) -> dict[str, Any] | None:
 def info(
     model_arg: str | None, model: str | None, output: str | None, fmt: str | None, quiet: bool
 ) -> None:
-    """Describe a model: sizes, settings, fit statistics, versions, corpus fingerprint.
+    """Describe a model: sizes, settings, fit statistics, versions, training sources.
 
     \b
     Examples:
@@ -141,13 +199,4 @@ def info(
         with open_text(out) as fh:
             fh.write(json_text(data, indent=2) + "\n")
         return
-    rows = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                rows.append([f"{key}.{sub}", str(v)])
-        elif isinstance(value, list):
-            rows.append([key, ", ".join(str(v) for v in value)])
-        else:
-            rows.append([key, str(value)])
-    print_table([("field", "left"), ("value", "left")], rows)
+    print_table([("field", "left"), ("value", "left")], info_rows(data))

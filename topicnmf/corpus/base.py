@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from topicnmf.errors import CorpusError
+
 MAX_DOCUMENT_BYTES = 256 << 20
 """The largest single document (a line, a CSV field, a JSON line, a whole file) read.
 
@@ -62,6 +64,9 @@ class CorpusStats:
     skipped_unsafe : int
         Archive members skipped: links, devices, absolute or ``..`` paths, members
         larger than the archive's bound.
+    skipped_excluded : int
+        Files of a directory that the glob selected but an exclusion pattern skipped, and
+        folders an exclusion pattern skipped (a folder counts once).
     complete : bool
         True when the pass reached the end of every source.
     """
@@ -74,6 +79,7 @@ class CorpusStats:
     skipped_hidden: int = 0
     skipped_links: int = 0
     skipped_unsafe: int = 0
+    skipped_excluded: int = 0
     complete: bool = False
 
 
@@ -93,12 +99,30 @@ class Options:
     """The reading options of one corpus, as checked by ``load_corpus``."""
 
     format: str | None
-    glob: str | None
+    globs: tuple[str, ...]  # () for the format's default
+    exclude: tuple[str, ...]
     text_column: str
     id_column: str | None
     decoding: Decoding
-    skip_undecodable: bool  # files of a directory that do not decode are skipped
+    encoding_errors: str  # "skip", "strict" or "replace", as given
     csv_lenient: bool
+
+    @property
+    def skip_undecodable(self) -> bool:
+        """Whether files of a directory that do not decode are skipped."""
+        return self.encoding_errors == "skip"
+
+    def reading(self, fmt: str) -> dict[str, object]:
+        """The settings that reading a source in ``fmt`` depends on, for a model's record."""
+        record: dict[str, object] = {"format": fmt}
+        if fmt in ("csv", "tsv", "jsonl", "json"):
+            record["text_column"] = self.text_column
+            record["id_column"] = self.id_column
+        if fmt in ("csv", "tsv"):
+            record["csv_lenient"] = self.csv_lenient
+        record["encoding"] = self.decoding.name
+        record["encoding_errors"] = self.encoding_errors
+        return record
 
 
 Item = tuple[str | None, str, str | None]
@@ -122,6 +146,10 @@ class Source(Protocol):
 
     def reads_path(self, path: str) -> bool:
         """True when a file at ``path`` would be read by this source."""
+        ...
+
+    def describe(self) -> dict[str, object]:
+        """The source as given and how it is read (JSON-ready: text, bool, None, lists)."""
         ...
 
 
@@ -153,3 +181,23 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     except (OSError, ValueError):
         return False
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def check_unique(seen: set[str] | None, doc_id: str, where: str, column: str) -> None:
+    """Refuse an empty id or one already in ``seen`` (None: ids are numbers, not checked)."""
+    if seen is None:
+        return
+    if not doc_id:
+        raise CorpusError(
+            f"{where} has an empty id in column {column!r}; every row needs an id",
+            param="id_column",
+            path=where,
+        )
+    if doc_id in seen:
+        raise CorpusError(
+            f"{where} has the id {show(doc_id)!r} twice in column {column!r}; ids must be unique",
+            param="id_column",
+            path=where,
+            value=doc_id,
+        )
+    seen.add(doc_id)

@@ -43,6 +43,19 @@ class Corpus:
         """The sources, as given (trailing ``/`` removed); they prefix ids when several."""
         return tuple(s.label for s in self._sources)
 
+    def describe_sources(self) -> list[dict[str, object]]:
+        """Each source as given and the settings it is read with, as JSON-ready records.
+
+        Every record has ``source`` (as given, trailing ``/`` removed) and ``kind``
+        (``directory``, ``file``, ``standard input``, ``pipe`` or ``20newsgroups``), then
+        what reading it depends on: ``format`` (as detected or given), ``glob`` and
+        ``exclude`` (directories), ``text_column``, ``id_column`` (CSV, TSV, JSON),
+        ``csv_lenient`` (CSV, TSV), ``encoding`` and ``encoding_errors``; for 20 Newsgroups
+        ``subset``, ``categories`` (None: all) and ``remove``. A fit stores them in the
+        model.
+        """
+        return [source.describe() for source in self._sources]
+
     @property
     def stats(self) -> CorpusStats:
         """Counts of the latest pass (final once ``stats.complete`` is True)."""
@@ -144,11 +157,27 @@ def _source_label(source: str | os.PathLike[str]) -> str:
     return text
 
 
+def _patterns(value: str | Sequence[str] | None, param: str) -> tuple[str, ...]:
+    """File patterns as a tuple: one given alone, or several; each non-empty text."""
+    if value is None:
+        return ()
+    patterns = (value,) if isinstance(value, str) else tuple(value)
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern.strip("/"):
+            raise ParameterError(
+                f"{pattern!r} is not a file pattern; give one such as '*.txt'",
+                param=param,
+                value=pattern,
+            )
+    return patterns
+
+
 def _check_options(
     format: str | None,
     encoding: str,
     encoding_errors: str,
-    glob: str | None,
+    glob: str | Sequence[str] | None,
+    exclude: str | Sequence[str],
     text_column: str,
     id_column: str | None,
     csv_lenient: bool,
@@ -174,7 +203,14 @@ def _check_options(
     errors = "replace" if encoding_errors == "replace" else "strict"
     decoding = resolve_decoding(encoding, errors)
     return Options(
-        fmt, glob, text_column, id_column, decoding, encoding_errors == "skip", bool(csv_lenient)
+        format=fmt,
+        globs=_patterns(glob, "glob"),
+        exclude=_patterns(exclude, "exclude"),
+        text_column=text_column,
+        id_column=id_column,
+        decoding=decoding,
+        encoding_errors=encoding_errors,
+        csv_lenient=bool(csv_lenient),
     )
 
 
@@ -206,7 +242,7 @@ def _path_source(raw_source: str | os.PathLike[str], label: str, opts: Options) 
         raise stream_error(show(raw_source), exc) from None
     raise CorpusError(
         f"no such file or directory: {show(raw_source)}; give a directory, "
-        "a .txt/.csv/.tsv/.jsonl file, '-' or 20newsgroups",
+        "a .txt/.csv/.tsv/.jsonl/.json file, '-' or 20newsgroups",
         path=raw_source,
     )
 
@@ -232,7 +268,8 @@ def load_corpus(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     *,
     format: str | None = None,
-    glob: str | None = None,
+    glob: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] = (),
     text_column: str = "text",
     id_column: str | None = None,
     encoding: str = "utf-8",
@@ -248,7 +285,8 @@ def load_corpus(
 
     Settings are checked first (:class:`~topicnmf.errors.ParameterError`, with
     ``param``), then the sources (missing path, empty directory, no file matching
-    the glob, binary or empty file, missing CSV column, 20 Newsgroups not found:
+    the globs once exclusions are applied, binary or empty file, missing CSV column,
+    20 Newsgroups not found:
     :class:`~topicnmf.errors.CorpusError`); documents are read only when the
     corpus is iterated. See :mod:`topicnmf.corpus` for the source kinds, ids,
     order and bounds.
@@ -258,17 +296,24 @@ def load_corpus(
     sources : sequence of str or path
         Directories, files, ``-`` (standard input) or ``20newsgroups[:split]``.
         A single str or path is accepted too.
-    format : {"lines", "document", "csv", "tsv", "jsonl"}, optional
+    format : {"lines", "document", "csv", "tsv", "jsonl", "json"}, optional
         Read files, directory files and standard input in this format instead
         of the one their name suggests (standard input: ``lines``).
-    glob : str, optional
-        Which files of a directory to read; default ``*.txt`` (``*.csv``,
-        ``*.tsv``, ``*.jsonl`` with those formats). Case is ignored.
+    glob : str or sequence of str, optional
+        Which files of a directory to read (a file is read when any pattern
+        matches); default ``*.txt`` (``*.csv``, ``*.tsv``, ``*.jsonl``,
+        ``*.json`` with those formats). Case is ignored; a pattern without
+        ``/`` is matched against the file name, one with ``/`` against the path
+        relative to the directory.
+    exclude : str or sequence of str
+        Files and folders of a directory to skip, matched like ``glob`` (a
+        pattern that matches a folder skips all of it; one ending in ``/``
+        matches only folders). Counted in ``stats.skipped_excluded``.
     text_column : str
-        CSV/TSV column or JSONL field holding the text.
+        CSV/TSV column or JSON field holding the text.
     id_column : str, optional
-        CSV/TSV column or JSONL field holding unique ids; default: numbering
-        from 1.
+        CSV/TSV column or JSON field holding unique ids; default: numbering
+        from 1 (the row, line or array element).
     encoding : str
         Text encoding of files and binary standard input; a UTF-8 byte order
         mark is dropped. 20 Newsgroups is always read as latin-1.
@@ -310,7 +355,7 @@ def load_corpus(
         sources = [sources]
     sources = list(sources)
     opts = _check_options(
-        format, encoding, encoding_errors, glob, text_column, id_column, csv_lenient
+        format, encoding, encoding_errors, glob, exclude, text_column, id_column, csv_lenient
     )
     chosen = newsgroups.check_categories(categories)
     remove_set = newsgroups.check_remove(remove)

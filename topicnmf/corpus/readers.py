@@ -2,7 +2,8 @@
 
 Formats: ``lines`` (one document per line, blank lines skipped), ``document`` (the
 whole stream), ``csv`` and ``tsv`` (a header row, then one document per row) and
-``jsonl`` (one JSON object per line).
+``jsonl`` (one JSON object per line) and ``json`` (an array of strings or objects), read
+in :mod:`topicnmf.corpus.jsonformats`.
 
 CSV and TSV are read strictly unless ``csv_lenient``: every row has as many fields as
 the header, a quoted field is closed before the file ends and nothing follows its
@@ -17,18 +18,18 @@ column is an error either way.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from topicnmf.corpus.base import Options, is_blank, list_names, show
+from topicnmf.corpus.base import Options, check_unique, is_blank, list_names
 from topicnmf.corpus.decoding import iter_lines, read_document
+from topicnmf.corpus.jsonformats import parse_json_array, parse_jsonl
 from topicnmf.errors import CorpusError
 
-FORMATS: tuple[str, ...] = ("lines", "document", "csv", "tsv", "jsonl")
+FORMATS: tuple[str, ...] = ("lines", "document", "csv", "tsv", "jsonl", "json")
 """Values accepted by ``load_corpus(format=...)``."""
 
 MAX_FIELD_CHARS = 128 << 20
@@ -43,6 +44,7 @@ EXTENSION_FORMATS = {
     ".tab": "tsv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".json": "json",
 }
 
 # a value that numbers rows: no spaces or quotes, at least one digit ("17", "n017")
@@ -56,15 +58,7 @@ def detect_format(path: Path) -> str:
     name = path.name.lower()
     if name.endswith(".gz"):
         name = name[:-3]
-    ext = os.path.splitext(name)[1]
-    if ext == ".json":
-        raise CorpusError(
-            f"{show(path)} is a .json file; only JSON Lines (one object per line) is read: "
-            "name it .jsonl or read it in the jsonl format",
-            param="format",
-            path=path,
-        )
-    return EXTENSION_FORMATS.get(ext, "lines")
+    return EXTENSION_FORMATS.get(os.path.splitext(name)[1], "lines")
 
 
 def parse(stream: BinaryIO, fmt: str, opts: Options, where: str) -> Parsed:
@@ -74,7 +68,9 @@ def parse(stream: BinaryIO, fmt: str, opts: Options, where: str) -> Parsed:
         return _parse_document(stream, opts, where)
     if fmt in ("csv", "tsv"):
         return _parse_table(stream, opts, where, "," if fmt == "csv" else "\t")
-    return _parse_jsonl(stream, opts, where)
+    if fmt == "json":
+        return parse_json_array(stream, opts, where)
+    return parse_jsonl(stream, opts, where)
 
 
 def _parse_lines(stream: BinaryIO, opts: Options, where: str) -> Parsed:
@@ -240,85 +236,5 @@ def _parse_table(stream: BinaryIO, opts: Options, where: str, delimiter: str) ->
             doc_id = str(record)
         else:
             doc_id = row[id_idx]
-            _check_unique(seen, doc_id, at, header[id_idx])
+            check_unique(seen, doc_id, at, header[id_idx])
         yield doc_id, row[text_idx]
-
-
-def _check_unique(seen: set[str] | None, doc_id: str, where: str, column: str) -> None:
-    if seen is None:
-        return
-    if not doc_id:
-        raise CorpusError(
-            f"{where} has an empty id in column {column!r}; every row needs an id",
-            param="id_column",
-            path=where,
-        )
-    if doc_id in seen:
-        raise CorpusError(
-            f"{where} has the id {show(doc_id)!r} twice in column {column!r}; ids must be unique",
-            param="id_column",
-            path=where,
-            value=doc_id,
-        )
-    seen.add(doc_id)
-
-
-# --------------------------------------------------------------------------- JSON Lines
-
-
-def _json_kind(value: object) -> str:
-    return {dict: "an object", list: "an array", bool: "a boolean"}.get(type(value), "a value")
-
-
-def _json_field(obj: dict, field: str, at: str, param: str, where: str) -> object:
-    if field not in obj:
-        raise CorpusError(
-            f"{at} has no field {field!r}; its fields are: {list_names(list(obj))}",
-            param=param,
-            path=where,
-            value=field,
-            choices=[str(k) for k in obj],
-        )
-    return obj[field]
-
-
-def _json_text(value: object, at: str, field: str, what: str) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    raise CorpusError(f"{at}: field {field!r} is {_json_kind(value)}, not {what}")
-
-
-def _parse_jsonl(stream: BinaryIO, opts: Options, where: str) -> Parsed:
-    seen: set[str] | None = None if opts.id_column is None else set()
-    record = 0
-    for lineno, line in iter_lines(stream, opts.decoding, where, keepends=False):
-        if is_blank(line):
-            continue
-        at = f"{where} line {lineno}"
-        try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            raise CorpusError(
-                f"{at} is not valid JSON ({msg}); each line must be one JSON object", path=where
-            ) from None
-        del line
-        if not isinstance(obj, dict):
-            kind = _json_kind(obj) if isinstance(obj, (list, bool)) else "not an object"
-            raise CorpusError(
-                f"{at} is {kind}; each line must be one JSON object such as "
-                f'{{"{opts.text_column}": "..."}}',
-                path=where,
-            )
-        record += 1
-        value = _json_field(obj, opts.text_column, at, "text_column", where)
-        text = "" if value is None else _json_text(value, at, opts.text_column, "text")
-        if opts.id_column is None:
-            doc_id = str(record)
-        else:
-            raw_id = _json_field(obj, opts.id_column, at, "id_column", where)
-            doc_id = _json_text(raw_id, at, opts.id_column, "an id")
-            _check_unique(seen, doc_id, at, opts.id_column)
-        yield doc_id, text

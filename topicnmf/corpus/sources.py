@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+from topicnmf._text import count as counted
 from topicnmf.corpus.base import CorpusStats, Item, Options, same_file, show
 from topicnmf.corpus.decoding import (
     GZIP_MAGIC,
@@ -34,7 +35,7 @@ from topicnmf.errors import CorpusError
 
 logger = logging.getLogger("topicnmf")
 
-DIRECTORY_GLOBS = {"csv": "*.csv", "tsv": "*.tsv", "jsonl": "*.jsonl"}
+DIRECTORY_GLOBS = {"csv": "*.csv", "tsv": "*.tsv", "jsonl": "*.jsonl", "json": "*.json"}
 STDIN_MEMORY_LIMIT = 8 << 20  # standard input beyond this is kept in a temporary file
 _MAX_PENDING_WARNINGS = 10
 
@@ -63,9 +64,8 @@ def _stream_items(
         yield (None if fmt == "document" else sub_id), text, None
     if count == 0:
         what = "rows" if fmt in ("csv", "tsv") else "documents"
-        raise CorpusError(
-            f"{where} has no {what}; it holds only blank lines or a header", path=where
-        )
+        holds = "an empty array" if fmt == "json" else "only blank lines or a header"
+        raise CorpusError(f"{where} has no {what}; it holds {holds}", path=where)
 
 
 class FileSource:
@@ -102,14 +102,19 @@ class FileSource:
     def reads_path(self, path: str) -> bool:
         return same_file(self.path, path)
 
+    def describe(self) -> dict[str, object]:
+        return {"source": self.label, "kind": "file", **self.opts.reading(self.format)}
+
 
 class DirSource:
     """The files of a directory that match a glob, found by a sorted, depth-first walk.
 
-    Hidden entries are skipped. Linked folders are followed, but a folder reached a
-    second time (a loop, or a second link to one folder) is skipped with a warning, so
-    the walk ends and reads each folder once. The walk is a loop, not a recursion, so
-    any depth works.
+    Hidden entries are skipped, and so are files and folders that an exclusion pattern
+    matches (a pattern ending in ``/`` matches only folders). Patterns ignore case; one
+    without ``/`` is matched against the name, one with ``/`` against the path relative
+    to the directory. Linked folders are followed, but a folder reached a second time (a
+    loop, or a second link to one folder) is skipped with a warning, so the walk ends and
+    reads each folder once. The walk is a loop, not a recursion, so any depth works.
     """
 
     def __init__(self, path: Path, label: str, opts: Options) -> None:
@@ -118,7 +123,9 @@ class DirSource:
         self.opts = opts
         self.where = show(path)
         self.format = opts.format or "document"
-        self.glob = (opts.glob or DIRECTORY_GLOBS.get(self.format, "*.txt")).lower()
+        self.globs = opts.globs or (DIRECTORY_GLOBS.get(self.format, "*.txt"),)
+        self._globs = [(g.lower(), "/" in g) for g in self.globs]
+        self._exclude = [_exclusion(pattern) for pattern in opts.exclude]
         self._folders: dict[tuple[int, int], str] | None = None
 
     def _entries(self, folder: str) -> list[tuple[str, bool, bool]]:
@@ -130,11 +137,16 @@ class DirSource:
             raise stream_error(show(folder), exc) from None
 
     def walk(
-        self, stats: CorpusStats | None, folders: dict[tuple[int, int], str] | None = None
+        self,
+        stats: CorpusStats | None,
+        folders: dict[tuple[int, int], str] | None = None,
+        *,
+        warn: bool = True,
     ) -> Iterator[tuple[str, str]]:
         """(path relative to the directory, path) of each regular file, in sorted order.
 
         ``folders`` receives each folder read: (device, inode) -> its relative path + "/".
+        Excluded folders are not entered; excluded files are given (``selects`` tells).
         """
         root = os.fspath(self.path)
         seen = {} if folders is None else folders
@@ -153,9 +165,13 @@ class DirSource:
                 continue
             path = os.path.join(folder, name)
             if is_dir:
+                if self._excluded(f"{rel}{name}", folder=True):
+                    if stats is not None:
+                        stats.skipped_excluded += 1
+                    continue
                 key = _identity(path)
                 if key in seen:
-                    if stats is not None:
+                    if stats is not None and warn:
                         stats.skipped_links += 1
                         first = os.path.join(self.where, seen[key]).rstrip("/")
                         logger.warning(
@@ -170,27 +186,59 @@ class DirSource:
                 yield f"{rel}{name}", path
 
     def matches(self, rel: str) -> bool:
-        target = rel if "/" in self.glob else rel.rpartition("/")[2]
-        return fnmatch.fnmatchcase(target.lower(), self.glob)
+        """Whether a glob selects the file at ``rel`` (exclusions aside)."""
+        name = rel.rpartition("/")[2].lower()
+        lowered = rel.lower()
+        return any(
+            fnmatch.fnmatchcase(lowered if by_path else name, g) for g, by_path in self._globs
+        )
+
+    def _excluded(self, rel: str, *, folder: bool) -> bool:
+        name = rel.rpartition("/")[2].lower()
+        lowered = rel.lower()
+        return any(
+            fnmatch.fnmatchcase(lowered if by_path else name, pattern)
+            for pattern, by_path, folders_only in self._exclude
+            if folder or not folders_only
+        )
+
+    def selects(self, rel: str) -> bool:
+        """Whether the walk reads the file at ``rel``: a glob matches, no exclusion does."""
+        return self.matches(rel) and not self._excluded(rel, folder=False)
+
+    def globs_text(self) -> str:
+        return " or ".join(repr(g) for g in self.globs)
 
     def check(self) -> None:
-        seen = 0
+        stats = CorpusStats()
+        others = 0
         example = None
-        for rel, _path in self.walk(None):
+        for rel, _path in self.walk(stats, warn=False):
             if self.matches(rel):
-                return
-            seen += 1
-            example = example or rel
-        if seen == 0:
+                if not self._excluded(rel, folder=False):
+                    return
+                stats.skipped_excluded += 1
+            else:
+                others += 1
+                example = example or rel
+        excluded = stats.skipped_excluded
+        if others == 0 and excluded == 0:
             raise CorpusError(
                 f"{self.where} is an empty directory; it has no files to read", path=self.where
             )
+        parts = []
+        if others:
+            parts.append(f"{counted(others, 'other file')}, e.g. {show(example)}")
+        if excluded:
+            patterns = ", ".join(repr(p) for p in self.opts.exclude)
+            parts.append(
+                f"{counted(excluded, 'file or folder', 'files or folders')} excluded by {patterns}"
+            )
         raise CorpusError(
-            f"no file in {self.where} matches {self.glob!r} ({seen} other file(s), e.g. "
-            f"{show(example)})",
-            param="glob",
+            f"no file in {self.where} matches {self.globs_text()} ({'; '.join(parts)})",
+            param="exclude" if excluded else "glob",
             path=self.where,
-            value=self.glob,
+            value=list(self.opts.exclude) if excluded else list(self.globs),
         )
 
     def close(self) -> None:
@@ -211,13 +259,16 @@ class DirSource:
                 pass
             self._folders = folders
         rel = self._folders.get(target)
-        return rel is not None and self.matches(rel + name)
+        return rel is not None and self.selects(rel + name)
 
     def items(self, stats: CorpusStats) -> Iterator[Item]:
         skipped = _Skipped(self.where)
         count = matched = 0
         for rel, path in self.walk(stats):
             if not self.matches(rel):
+                continue
+            if self._excluded(rel, folder=False):
+                stats.skipped_excluded += 1
                 continue
             matched += 1
             where = show(path)
@@ -234,8 +285,22 @@ class DirSource:
             if skipped.total:
                 detail = skipped.summary()
             else:
-                detail = f"{matched} file(s) match {self.glob!r} but hold no documents"
+                detail = (
+                    f"{counted(matched, 'file')} matching {self.globs_text()} but holding no "
+                    "documents"
+                )
             raise CorpusError(f"{self.where} gave no documents ({detail})", path=self.where)
+
+    def describe(self) -> dict[str, object]:
+        reading = self.opts.reading(self.format)
+        return {
+            "source": self.label,
+            "kind": "directory",
+            "format": reading.pop("format"),
+            "glob": list(self.globs),
+            "exclude": list(self.opts.exclude),
+            **reading,
+        }
 
     def _file_items(
         self, stream: BinaryIO, where: str, stats: CorpusStats, skipped: _Skipped
@@ -262,6 +327,15 @@ class DirSource:
                 skipped.add("undecodable", where, error.detail)
                 return
         yield from parse(stream, self.format, self.opts, where)
+
+
+def _exclusion(pattern: str) -> tuple[str, bool, bool]:
+    """(pattern to match, against the relative path?, folders only?) of an exclusion."""
+    folders_only = pattern.endswith("/")
+    pattern = pattern.rstrip("/")
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
+    return pattern.lower(), "/" in pattern, folders_only
 
 
 def _kind(entry: os.DirEntry[str]) -> tuple[bool, bool]:
@@ -312,11 +386,11 @@ class _Skipped:
         for message in self.pending:
             logger.warning("%s", message)
         for kind, n in self.more.items():
-            logger.warning("skipped %d more %s file(s) in %s", n, kind, self.where)
+            logger.warning("skipped %s in %s", counted(n, f"more {kind} file"), self.where)
         self.pending, self.more = [], {}
 
     def summary(self) -> str:
-        parts = [f"{n} {kind} file(s)" for kind, n in self.by_kind.items()]
+        parts = [counted(n, f"{kind} file") for kind, n in self.by_kind.items()]
         return f"{' and '.join(parts)} skipped, e.g. {self.first}"
 
 
@@ -418,6 +492,10 @@ class SpooledSource:
                 yield from _stream_items(stream, self.format, self.opts, self.where, stats)
         except STREAM_ERRORS as exc:
             raise stream_error(self.where, exc) from None
+
+    def describe(self) -> dict[str, object]:
+        kind = "standard input" if self.path is None else "pipe"
+        return {"source": self.label, "kind": kind, **self.opts.reading(self.format)}
 
     def reads_path(self, path: str) -> bool:
         if self.path is not None:

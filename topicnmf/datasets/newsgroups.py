@@ -168,6 +168,7 @@ class NewsgroupsSource:
         self.label = label
         self.subset = subset
         self.splits = SPLITS[subset]
+        self.chosen = categories  # None: all of them
         self.categories = categories or NEWSGROUPS
         self.remove = remove
         self.data_home = None if data_home is None else Path(data_home).expanduser()
@@ -255,6 +256,16 @@ class NewsgroupsSource:
 
     def close(self) -> None:
         pass
+
+    def describe(self) -> dict[str, object]:
+        """The source as given and what is read of it (not where it was found)."""
+        return {
+            "source": self.label,
+            "kind": "20newsgroups",
+            "subset": self.subset,
+            "categories": None if self.chosen is None else list(self.chosen),
+            "remove": [part for part in REMOVABLE if part in self.remove],
+        }
 
     def reads_path(self, path: str) -> bool:
         """Whether ``path`` is the archive, or a file inside the extracted folders read."""
