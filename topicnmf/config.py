@@ -561,6 +561,8 @@ def resolve_stop_words(
         parts = [p.strip() for p in spec.split(",") if p.strip()]
         lists = [p for p in parts if p.lower() in STOP_WORD_LISTS]
         files = [Path(p) for p in parts if p.lower() not in STOP_WORD_LISTS and p.lower() != "none"]
+        for path in files:
+            _check_list_or_file(path)
         if files and len(lists) + len(files) == len(parts):
             return _only_files(files, default) if not lists else _union(lists, files)
         return _union(lists, files)
@@ -570,6 +572,19 @@ def resolve_stop_words(
             raise ParameterError(f"stop words must be strings, got {word!r}", param="stop_words")
         words.add(word)
     return tuple(sorted(words))
+
+
+def _check_list_or_file(path: Path) -> None:
+    """A missing bare name (no folder, no extension) was meant as a list: say which exist."""
+    name = str(path)
+    if not path.exists() and os.sep not in name and "." not in name:
+        raise ParameterError(
+            f"no stop-word list or file named {name!r}; the lists are: "
+            f"{', '.join(STOP_WORD_LISTS)}, or give a file of one word a line",
+            param="stop_words",
+            value=name,
+            choices=STOP_WORD_LISTS,
+        )
 
 
 def _union(lists: list[str], files: list[Path]) -> tuple[str, ...]:

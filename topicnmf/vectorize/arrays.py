@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from topicnmf._text import count
 from topicnmf.config import VectorizerConfig
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
 from topicnmf.packing import pack_strings, unpack_strings
@@ -129,8 +130,9 @@ def from_arrays(stored: Mapping[str, np.ndarray]) -> tuple[VectorizerConfig, dic
     n = len(vocabulary)
     if idf.shape != (n,) or df.shape != (n,):
         raise ModelFileError(
-            f"vectorizer arrays disagree: {n} terms but {idf.shape[0]} idf values and "
-            f"{df.shape[0]} document frequencies"
+            f"vectorizer arrays disagree: {count(n, 'term')} but "
+            f"{count(idf.shape[0], 'idf value')} and "
+            f"{count(df.shape[0], 'document frequency', 'document frequencies')}"
         )
     if n == 0:
         raise ModelFileError("the model's vocabulary is empty")
@@ -174,8 +176,8 @@ def _read_rule_state(reader: _ArrayReader, n_documents: int) -> dict[str, Any]:
     documents = reader.scalar("boilerplate_documents", "i")
     if not 0 <= documents <= n_documents or (documents == 0) != (len(lines) == 0):
         raise ModelFileError(
-            f"the model says {documents} documents lost boilerplate lines, with "
-            f"{len(lines)} such lines, of {n_documents} documents"
+            f"the model says {count(documents, 'document')} of {n_documents:,} lost "
+            f"boilerplate lines, and it holds {count(len(lines), 'such line')}"
         )
     return {
         "boilerplate": lines,

@@ -25,7 +25,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from topicnmf.config import VectorizerConfig, _is_int
+from topicnmf._text import count
+from topicnmf.config import VectorizerConfig
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
 
 from . import arrays
@@ -53,14 +54,20 @@ logger = logging.getLogger("topicnmf")
 def _describe_df(name: str, value: float | int, n_documents: int) -> str:
     """``min_df``/``max_df`` as a number of documents, for messages."""
     if isinstance(value, int):
-        return f"{value} documents ({name}={value})"
-    return f"{value * 100:.4g}% of the {n_documents} documents ({name}={value!r})"
+        return f"{count(value, 'document')} ({name}={value})"
+    return f"{value * 100:.4g}% of the {count(n_documents, 'document')} ({name}={value!r})"
+
+
+def _all_terms(n: int) -> str:
+    """The subject of a sentence about every term: "all 6 terms occur", "the 1 term occurs"."""
+    return "the 1 term occurs" if n == 1 else f"all {count(n, 'term')} occur"
 
 
 def _show_df(name: str, value: float | int, documents: float) -> str:
     if isinstance(value, int):
         return f"{name}={value}"
-    return f"{name}={value!r} (= {documents:g} documents)"
+    noun = "document" if documents == 1 else "documents"
+    return f"{name}={value!r} (= {documents:g} {noun})"
 
 
 class Vectorizer:
@@ -69,10 +76,8 @@ class Vectorizer:
     Parameters
     ----------
     config : VectorizerConfig
-        The settings.
-    n_jobs : int or None
-        Accepted for compatibility and unused: tokenizing runs in the calling thread (a
-        helper thread measured as no gain). Will be removed.
+        The settings. Tokenizing runs in the calling thread (a helper thread measured as
+        no gain).
 
     Attributes
     ----------
@@ -98,16 +103,12 @@ class Vectorizer:
         Training texts that lost at least one boilerplate line.
     """
 
-    def __init__(self, config: VectorizerConfig | None = None, n_jobs: int | None = None) -> None:
+    def __init__(self, config: VectorizerConfig | None = None) -> None:
         if config is None:
             config = VectorizerConfig()
         if not isinstance(config, VectorizerConfig):
             raise ParameterError(f"config must be a VectorizerConfig, got {config!r}")
         config.validate()
-        if n_jobs is not None and (not _is_int(n_jobs) or n_jobs == 0):
-            raise ParameterError(
-                f"n_jobs must be a non-zero integer or None, got {n_jobs!r}", param="n_jobs"
-            )
         self.config = config
         self.vocabulary: list[str] = []
         self.idf = np.zeros(0, dtype=np.float64)
@@ -122,7 +123,7 @@ class Vectorizer:
         self._index: tuple[TokenRegistry, np.ndarray] | None = None
 
     def __repr__(self) -> str:
-        state = f"{len(self.vocabulary)} terms" if self._fitted else "not fitted"
+        state = count(len(self.vocabulary), "term") if self._fitted else "not fitted"
         return f"Vectorizer({state}, config={self.config!r})"
 
     # ---------------------------------------------------------------- fitting
@@ -153,9 +154,9 @@ class Vectorizer:
             upper = [w for w in cfg.stop_words if w != w.lower()]
             if upper:
                 logger.warning(
-                    "%d stop word(s) contain capitals (e.g. %r) and can never match "
-                    "lowercased text",
-                    len(upper),
+                    "%s %s capitals (e.g. %r) and can never match lowercased text",
+                    count(len(upper), "stop word"),
+                    "contains" if len(upper) == 1 else "contain",
                     upper[0],
                 )
         if (cfg.max_line_df is not None or cfg.phrases) and iter(texts) is texts:
@@ -255,7 +256,7 @@ class Vectorizer:
         low = cfg.min_df if isinstance(cfg.min_df, int) else cfg.min_df * n_docs
         if high < low:
             raise VectorizerError(
-                f"no term can be kept: for {n_docs} documents, "
+                f"no term can be kept: for {count(n_docs, 'document')}, "
                 f"{_show_df('max_df', cfg.max_df, high)} is below "
                 f"{_show_df('min_df', cfg.min_df, low)}",
                 param="min_df",
@@ -292,27 +293,28 @@ class Vectorizer:
                 else f"token_pattern {cfg.token_pattern!r} matches nothing"
             )
             raise VectorizerError(
-                f"no tokens found in {n_docs} documents: the documents are empty or {what}",
+                f"no tokens found in {count(n_docs, 'document')}: "
+                f"{'it is' if n_docs == 1 else 'they are'} empty or {what}",
                 param="token_pattern",
             )
         if counter.n_tokens == 0 and counter.n_numbers + counter.n_short > 0:
             param = "keep_numbers" if counter.n_numbers > 0 and not cfg.keep_numbers else None
             raise VectorizerError(
-                f"no terms left: every token of the {n_docs} documents is a number or a "
-                f"single character ({counter.n_numbers} numbers, {counter.n_short} "
-                "one-character tokens)",
+                f"no terms left: every token of the {count(n_docs, 'document')} is a "
+                f"number or a single character ({count(counter.n_numbers, 'number')}, "
+                f"{count(counter.n_short, 'one-character token')})",
                 param=param or "token_pattern",
             )
         if counter.n_tokens == 0 and counter.n_boilerplate > 0:
             raise VectorizerError(
-                f"no terms left: every line of the {n_docs} documents was removed as "
+                f"no terms left: every line of the {count(n_docs, 'document')} was removed as "
                 f"boilerplate (max_line_df={cfg.max_line_df!r})",
                 param="max_line_df",
             )
         if counter.n_kept_tokens == 0:
             raise VectorizerError(
-                f"no terms left: every token is a stop word ({n_docs} documents, "
-                f"{len(cfg.stop_words)} stop words)",
+                f"no terms left: every token is a stop word ({count(n_docs, 'document')}, "
+                f"{count(len(cfg.stop_words), 'stop word')})",
                 param="stop_words",
             )
         if n_seen == 0:
@@ -330,17 +332,18 @@ class Vectorizer:
         max_text = _describe_df("max_df", cfg.max_df, n_docs)
         if not not_rare.any():
             raise VectorizerError(
-                f"no terms left: all {n_seen} terms occur in fewer than {min_text}",
+                f"no terms left: {_all_terms(n_seen)} in fewer than {min_text}",
                 param="min_df",
             )
         if not not_common.any():
             raise VectorizerError(
-                f"no terms left: all {n_seen} terms occur in more than {max_text}",
+                f"no terms left: {_all_terms(n_seen)} in more than {max_text}",
                 param="max_df",
             )
         n_rare = n_seen - int(not_rare.sum())
         raise VectorizerError(
-            f"no terms left: of {n_seen} terms, {n_rare} occur in fewer than {min_text} "
+            f"no terms left: of {count(n_seen, 'term')}, {n_rare} "
+            f"{'occurs' if n_rare == 1 else 'occur'} in fewer than {min_text} "
             f"and {n_seen - n_rare} in more than {max_text}",
             param="min_df",
         )
