@@ -19,7 +19,12 @@ Pipelines, each at k = 10, 20, 50 (NNDSVDA start):
   ``NMF(k, init="nndsvda", random_state=0)``;
 * ``topicnmf compatible``: ``topicnmf.fit`` with ``VectorizerConfig.sklearn_compatible()``
   (the defaults before the token rules);
-* ``topicnmf defaults``: ``topicnmf.fit`` with ``VectorizerConfig()``.
+* ``topicnmf defaults``: ``topicnmf.fit`` with ``VectorizerConfig()``;
+* ``topicnmf phrases`` (only when asked, ``--pipelines``): the defaults with ``phrases=True``.
+
+``--ngram-range 1,2`` gives every pipeline that n-gram range (scikit-learn's too);
+``--max-line-df`` changes the boilerplate threshold of the defaults (the test of which topics
+are boilerplate keeps the default's threshold).
 
 Figures, all computed by ``topicnmf.quality`` on the top 10 terms of each topic:
 
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import hashlib
 import json
 import sys
@@ -200,12 +206,12 @@ def score(
     }
 
 
-def run_sklearn(corpus: dict[str, Any], k: int) -> dict[str, Any]:
+def run_sklearn(corpus: dict[str, Any], k: int, ngram: tuple[int, int]) -> dict[str, Any]:
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     t0 = time.perf_counter()
-    vec = TfidfVectorizer(max_df=0.95, min_df=2, stop_words="english")
+    vec = TfidfVectorizer(max_df=0.95, min_df=2, stop_words="english", ngram_range=ngram)
     V = vec.fit_transform(corpus["train"])
     model = NMF(n_components=k, init="nndsvda", random_state=0)
     W = model.fit_transform(V)
@@ -218,10 +224,17 @@ def run_sklearn(corpus: dict[str, Any], k: int) -> dict[str, Any]:
     return row
 
 
-def run_topicnmf(corpus: dict[str, Any], k: int, mode: str) -> dict[str, Any]:
+def run_topicnmf(
+    corpus: dict[str, Any], k: int, mode: str, ngram: tuple[int, int], line_df: Any = None
+) -> dict[str, Any]:
     from topicnmf import Document, NMFConfig, VectorizerConfig, fit
 
-    config = VectorizerConfig() if mode == "defaults" else VectorizerConfig.sklearn_compatible()
+    if mode == "compatible":
+        config = VectorizerConfig.sklearn_compatible(ngram_range=ngram)
+    else:  # "defaults", or "phrases": the defaults with phrase detection
+        config = VectorizerConfig(ngram_range=ngram, phrases=mode == "phrases")
+        if line_df is not None:
+            config = dataclasses.replace(config, max_line_df=line_df)
     docs = [Document(str(i), text) for i, text in enumerate(corpus["train"])]
     t0 = time.perf_counter()
     out = fit(docs, config, NMFConfig(n_components=k))
@@ -283,11 +296,21 @@ def main() -> None:
     parser.add_argument("corpus", choices=[*CORPORA, "all"])
     parser.add_argument("--ks", default="10,20,50")
     parser.add_argument(
-        "--pipelines", default="scikit-learn,compatible,defaults", help="comma-separated"
+        "--pipelines",
+        default="scikit-learn,compatible,defaults",
+        help="comma-separated, of scikit-learn, compatible, defaults, phrases",
+    )
+    parser.add_argument("--ngram-range", default="1,1", help="n-gram lengths of every pipeline")
+    parser.add_argument(
+        "--max-line-df", help="max_line_df of the defaults (a float share or an int count)"
     )
     parser.add_argument("--markdown", help="also write the tables and topics here")
     args = parser.parse_args()
     ks = [int(k) for k in args.ks.split(",")]
+    low, high = (int(n) for n in args.ngram_range.split(","))
+    line_df = args.max_line_df
+    if line_df is not None:
+        line_df = float(line_df) if "." in line_df else int(line_df)
     pipelines = args.pipelines.split(",")
     names = list(CORPORA) if args.corpus == "all" else [args.corpus]
     rows = []
@@ -303,10 +326,14 @@ def main() -> None:
         for k in ks:
             for p in pipelines:
                 if p == "scikit-learn":
-                    row = run_sklearn(corpus, k)
+                    row = run_sklearn(corpus, k, (low, high))
                 else:
-                    row = run_topicnmf(corpus, k, p)
+                    row = run_topicnmf(corpus, k, p, (low, high), line_df)
                 row.update(corpus=corpus["name"], k=k)
+                if (low, high) != (1, 1):
+                    row["pipeline"] += f" (ngram {low},{high})"
+                if line_df is not None and p in ("defaults", "phrases"):
+                    row["pipeline"] += f" (max_line_df {line_df})"
                 rows.append(row)
                 with LOG.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
