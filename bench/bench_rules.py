@@ -35,7 +35,7 @@ Figures, all computed by ``topicnmf.quality`` on the top 10 terms of each topic:
   is boilerplate when its top terms co-occur almost perfectly in the training documents
   (NPMI on the training split >= 0.75: one author's signature), or when most of their
   training documents hold them only in boilerplate lines (the lines that topicnmf's
-  default ``max_line_df`` finds in the training split: a disclaimer, a licence, a
+  default ``max_line_df`` finds in the training split: a disclaimer, a license, a
   template block repeated in many documents);
 * ``bp``: the number of such boilerplate topics, listed under the table;
 * ``div``: topic diversity; ``NMI``: normalized mutual information between each training

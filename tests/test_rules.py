@@ -467,3 +467,29 @@ def test_a_stop_word_file_alone_warns_that_it_replaces_the_list(tmp_path: Path) 
     union = _cli("fit", rules_corpus(tmp_path), "-k", 2, "-m", tmp_path / "m.npz",
                  "--stop-words", f"english,{words}", "--format", "csv")  # fmt: skip
     assert union.exit_code == 0 and "warning:" not in union.stderr
+
+
+def test_a_model_file_from_before_the_rules_loads_and_assigns(tmp_path: Path) -> None:
+    from topicnmf import Document, NMFConfig, fit
+    from topicnmf.model import TopicModel
+    from topicnmf.vectorize.arrays import RULE_ARRAYS
+
+    texts = rules_texts()
+    docs = [Document(str(i), t) for i, t in enumerate(texts)]
+    new = tmp_path / "new.npz"
+    fit(docs, SK(), NMFConfig(n_components=2)).model.save(new)
+    # the members a model had before the token rules: no vec_ rule arrays, version 1
+    with np.load(new) as stored:
+        members = {k: stored[k] for k in stored.files if k[4:] not in RULE_ARRAYS}
+    members["vec_format_version"] = np.array(1, dtype=np.int64)
+    old = tmp_path / "old.npz"
+    np.savez(old, **members)
+    model = TopicModel.load(old)
+    assert model.vectorizer.config == SK() and model.vectorizer.removed == {}
+    result = _cli("assign", "-m", old, rules_corpus(tmp_path), "--format", "csv", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1 + len(texts)
+    info = json.loads(_cli("info", old, "--format", "json").stdout)
+    assert info["vectorizer_fit"] == {
+        "removed_tokens": {}, "boilerplate_documents": 0, "boilerplate_lines": [], "phrases": []
+    }  # fmt: skip

@@ -94,7 +94,7 @@ how's let's could've would've should've might've must've y'all
 """
 ENGLISH_CONTRACTIONS: tuple[str, ...] = tuple(sorted(set(_ENGLISH_CONTRACTIONS_TEXT.split())))
 
-# The words of spaCy's English stop list (MIT licence, see topicnmf/stopwords/NOTICE) that
+# The words of spaCy's English stop list (MIT license, see topicnmf/stopwords/NOTICE) that
 # scikit-learn's lacks, its contractions aside: verbs and adverbs of conversation that
 # otherwise lead topics of their own on forum text ("just", "really", "does", "did").
 _SPACY_ENGLISH_EXTRA = (
@@ -103,7 +103,7 @@ _SPACY_ENGLISH_EXTRA = (
 )  # fmt: skip
 
 # Named stop-word lists. English is scikit-learn's list, the words spaCy's English list
-# adds to it and the contractions above; the others are spaCy's lists (MIT licence),
+# adds to it and the contractions above; the others are spaCy's lists (MIT license),
 # shipped in topicnmf/stopwords/ (see its NOTICE).
 # Chinese, Japanese and Korean have none: their tokens are character pairs.
 STOP_WORD_LISTS: tuple[str, ...] = (
@@ -257,7 +257,7 @@ class VectorizerConfig:
     max_line_df : int, float or None
         Boilerplate: a line (stripped of surrounding whitespace) repeated verbatim in more
         than this many documents (int) or this share of them (float in (0, 1]) is removed
-        before tokenizing, wherever it occurs: signatures, disclaimers, licence headers.
+        before tokenizing, wherever it occurs: signatures, disclaimers, license headers.
         Only documents of two or more non-blank lines are counted and cleaned (a document
         that is one line is never boilerplate), and a line must be in at least two of
         them. The removed lines are kept with the fitted vectorizer, so that new documents

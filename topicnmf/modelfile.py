@@ -633,7 +633,12 @@ class _Reader:
         return parts
 
     def _vectorizer(self) -> Vectorizer:
-        arrays = {name[4:]: self._array(name) for name in MEMBERS if name.startswith("vec_")}
+        # a file from before the token rules has none of their members (one optional group)
+        arrays = {
+            name[4:]: self._array(name)
+            for name in MEMBERS
+            if name.startswith("vec_") and name in self.infos
+        }
         try:
             return Vectorizer.from_arrays(arrays)
         except ModelFileError as exc:

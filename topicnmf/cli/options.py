@@ -515,7 +515,7 @@ def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 "--max-line-df",
                 type=CountOrFraction(),
                 help="Boilerplate: remove lines repeated verbatim (signatures, disclaimers, "
-                "licence headers) in more than this fraction of documents (and at least 10) "
+                "license headers) in more than this fraction of documents (and in at least 10) "
                 f"or this count; documents of one line are left alone [default: "
                 f"{DEFAULT_MAX_LINE_DF}].",
             ),

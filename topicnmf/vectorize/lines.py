@@ -1,4 +1,4 @@
-"""Boilerplate: lines repeated verbatim in many documents (signatures, disclaimers, licence
+"""Boilerplate: lines repeated verbatim in many documents (signatures, disclaimers, license
 headers), found in a first pass over the corpus and removed before tokenizing.
 
 A line is compared stripped of the whitespace around it. Only documents of two or more
