@@ -816,8 +816,8 @@ _RULE_FIELDS = {
     "max_line_df": (["--max-line-df", "3"], "max_line_df", 3),
     "keep_boilerplate": (["--keep-boilerplate"], "max_line_df", None),
     "phrases": (["--phrases"], "phrases", True),
-    "phrase_min_count": (["--phrase-min-count", "2"], "phrase_min_count", 2),
-    "phrase_threshold": (["--phrase-threshold", "0.25"], "phrase_threshold", 0.25),
+    "phrase_min_count": (["--phrases", "--phrase-min-count", "2"], "phrase_min_count", 2),
+    "phrase_threshold": (["--phrases", "--phrase-threshold", "0.25"], "phrase_threshold", 0.25),
     "sklearn_compatible": (["--sklearn-compatible"], "adjacent_ngrams", False),
 }
 

@@ -448,6 +448,8 @@ def test_sklearn_compatible_fits_scikit_learns_vocabulary(tmp_path: Path) -> Non
         (["--language", "klingon"], "klingon"),
         (["--tokenizer", "char-bigram", "--token-pattern", r"\w+"], "token-pattern"),
         (["--phrase-threshold", "2"], "phrase-threshold"),
+        (["--phrase-min-count", "3"], "add --phrases"),
+        (["--phrase-threshold", "0.3"], "add --phrases"),
     ],
 )
 def test_bad_rule_settings_are_usage_errors(tmp_path: Path, args: list[str], needle: str) -> None:

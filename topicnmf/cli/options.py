@@ -715,6 +715,12 @@ def vectorizer_config(kw: dict[str, Any]) -> Any:
     language = (kw.get("language") or "english").lower()
     if kw.get("keep_boilerplate") and kw.get("max_line_df") is not None:
         raise click.UsageError("--keep-boilerplate and --max-line-df contradict each other")
+    phrase_defaults = VectorizerConfig()
+    for key in ("phrase_min_count", "phrase_threshold"):
+        if kw.get(key, getattr(phrase_defaults, key)) != getattr(phrase_defaults, key):
+            if not kw.get("phrases"):
+                option = PARAM_OPTIONS[key]
+                raise click.UsageError(f"{option} applies to phrases: add --phrases")
     cjk = language in ("chinese", "japanese", "korean")
     tokenizer = kw.get("tokenizer") or ("char-bigram" if cjk else "regex")
     pattern = kw.get("token_pattern")
