@@ -214,7 +214,7 @@ def fit(
         n = out.empty_documents
         log.warning(
             f"{n:,} of {count(stats.n_documents, 'training document')} "
-            f"{'has' if n == 1 else 'have'} no word of the vocabulary (after stop words, "
+            f"{'has' if n == 1 else 'have'} no word of the vocabulary (after the token rules, "
             f"--min-df and --max-df); {'it has' if n == 1 else 'they have'} no topic weights"
         )
     fitted.save(model_out.target)
