@@ -468,6 +468,9 @@ class _Recorder:
         self.on_document = on_document
 
     def __iter__(self) -> Iterator[str]:
+        # the vectorizer may read the documents more than once (a first pass for
+        # boilerplate lines or phrases): what is recorded is the last pass
+        self.ids, self.labels, self.digest = [], [], hashlib.sha256()
         for doc in self.documents:
             self.ids.append(doc.id)
             self.labels.append(getattr(doc, "label", None))
@@ -501,12 +504,14 @@ def fit(
     Parameters
     ----------
     documents : iterable of Document
-        Anything with ``id`` and ``text`` attributes (and optionally ``label``), read once.
+        Anything with ``id`` and ``text`` attributes (and optionally ``label``), read once,
+        or again for each first pass of the token rules (boilerplate lines, phrases): a
+        one-shot iterator is then read into a list.
         A :class:`~topicnmf.corpus.Corpus` also tells its sources, which the model records.
     vectorizer_config, nmf_config
         Settings of the two stages.
     n_jobs : int, optional
-        Cores to use (tokenizing and the solver's products). None uses all.
+        Cores the solver's products use. None uses all.
     save_doc_topics : bool
         Keep the training ids and W in the model.
     on_document, on_iteration, on_vectorized : callables, optional
@@ -519,8 +524,11 @@ def fit(
     nmf_config.validate()
     created = creation_time()
     t0 = time.perf_counter()
+    first_pass = vectorizer_config.max_line_df is not None or vectorizer_config.phrases
+    if first_pass and iter(documents) is documents:
+        documents = list(documents)  # a one-shot iterator: the first passes read it again
     recorder = _Recorder(documents, on_document)
-    vectorizer = Vectorizer(vectorizer_config, n_jobs=n_jobs)
+    vectorizer = Vectorizer(vectorizer_config)
     V = vectorizer.fit_transform(recorder)
     if on_vectorized is not None:
         on_vectorized(V.shape[0], V.shape[1], int(V.nnz))

@@ -284,9 +284,10 @@ def select_k(
     documents = load_corpus(corpus, corpus_kw)
     plan.corpus(documents, corpus)
     t0 = time.perf_counter()
-    vectorizer = Vectorizer(vec_config, n_jobs=jobs)
+    vectorizer = Vectorizer(vec_config)
     with documents, report.progress("Reading documents"):
-        V = vectorizer.fit_transform(d.text for d in documents)
+        # the corpus itself (re-iterable): rules with a first pass read it again
+        V = vectorizer.fit_transform(documents.texts())
     report.info(f"Read {V.shape[0]:,} documents; vocabulary {V.shape[1]:,} terms")
     total = len(ks) * (runs + 1)
     with report.progress(f"Fitting {total} models", total=total) as update:
