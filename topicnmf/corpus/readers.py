@@ -249,6 +249,8 @@ def _parse_table(stream: BinaryIO, opts: Options, where: str, delimiter: str) ->
         meta: Meta | None = None
         if meta_idx:
             # an empty field is a missing value, as pandas reads it
-            values = {c: row[i] or None for c, i in zip(opts.metadata_columns, meta_idx)}
+            values = {
+                c: row[i] or None for c, i in zip(opts.metadata_columns, meta_idx, strict=True)
+            }
             meta = (values, at)
         yield doc_id, row[text_idx], meta
