@@ -10,12 +10,13 @@ terminal. Each command lives in a module of its own.
 from __future__ import annotations
 
 from topicnmf.cli.assign import assign
+from topicnmf.cli.context import groups, trends
 from topicnmf.cli.core import cli, main
 from topicnmf.cli.fit import fit
 from topicnmf.cli.quality import compare, evaluate, select_k
 from topicnmf.cli.topics import info, topics
 
-for _command in (fit, topics, assign, info, evaluate, select_k, compare):
+for _command in (fit, topics, assign, info, evaluate, select_k, compare, trends, groups):
     cli.add_command(_command)
 
 __all__ = ["cli", "main"]

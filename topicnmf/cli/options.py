@@ -67,6 +67,11 @@ PARAM_OPTIONS: dict[str, str] = {
     "threshold": "--threshold",
     "batch_size": "--batch-size",
     "top_n": "--top",
+    "time_column": "--time-column",
+    "group_column": "--group-column",
+    "label_column": "--label-column",
+    "time_format": "--time-format",
+    "bins": "--bins",
 }
 
 # what to do about an input problem tied to a parameter (exit 1 errors)
@@ -90,6 +95,9 @@ _ADVICE: dict[str, str] = {
     "top_n": "lower --top",
     "model": "fit one with 'topicnmf fit CORPUS -m PATH', or name another with -m "
     "(or TOPICNMF_MODEL)",
+    "time_column": "use --time-column to choose the column that holds the dates",
+    "group_column": "use --group-column to choose the column that holds the groups",
+    "label_column": "use --label-column to choose the column that holds the labels",
 }
 
 
@@ -393,7 +401,11 @@ def pop_corpus_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: kwargs.pop(k) for k in CORPUS_KEYS if k in kwargs}
 
 
-def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> Any:
+def load_corpus(
+    sources: tuple[str, ...] | list[str],
+    opts: dict[str, Any],
+    metadata_columns: tuple[str, ...] = (),
+) -> Any:
     """Open the corpus (checks paths and options; reads nothing yet)."""
     from topicnmf.corpus import load_corpus as _load
 
@@ -421,6 +433,7 @@ def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> A
             download=bool(opts.get("download")),
             categories=categories,
             remove=remove,
+            metadata_columns=metadata_columns,
         )
 
 

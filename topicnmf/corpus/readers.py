@@ -66,7 +66,7 @@ def parse(stream: BinaryIO, fmt: str, opts: Options, where: str) -> Parsed:
         raise CorpusError(
             f"{where} is read as {fmt}, which has no columns, so it has no metadata "
             f"{opts.metadata_columns[0]!r}; metadata needs a CSV, TSV, JSON Lines or JSON corpus",
-            param="metadata_columns",
+            param="format",
             path=where,
             value=opts.metadata_columns[0],
         )
