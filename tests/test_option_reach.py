@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
+from tests.test_context import context_checks
 from topicnmf.cli import cli
 
 HOBBIES = SAMPLES / "hobbies"
@@ -713,6 +714,11 @@ for _name in _FIELD:
     CHECKS[("select-k", _name)] = lambda tmp, fit, monkeypatch=None, n=_name: _select_k_setting(
         tmp, monkeypatch, n
     )
+
+
+# -- trends, groups, evaluate --label-column (their checks live with their tests) -----------
+
+CHECKS.update(context_checks())
 
 
 # -- the meta-test and the runner ----------------------------------------------------------

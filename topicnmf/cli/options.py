@@ -95,7 +95,8 @@ _ADVICE: dict[str, str] = {
     "top_n": "lower --top",
     "model": "fit one with 'topicnmf fit CORPUS -m PATH', or name another with -m "
     "(or TOPICNMF_MODEL)",
-    "time_column": "use --time-column to choose the column that holds the dates",
+    "time_column": "use --time-column to choose the column that holds the dates, and "
+    "--time-format for dates that are not ISO 8601 or years",
     "group_column": "use --group-column to choose the column that holds the groups",
     "label_column": "use --label-column to choose the column that holds the labels",
 }
