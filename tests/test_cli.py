@@ -430,3 +430,16 @@ def test_settings_accept_numpy_scalars():
     cfg = VectorizerConfig(lowercase=np.True_, min_df=np.int64(1), max_df=np.float32(0.5))
     assert cfg.lowercase and cfg.min_df == 1 and isinstance(cfg.max_df, float)
     assert NMFConfig(np.int32(3), tol=np.float64(1e-4)).n_components == 3
+
+
+def test_evaluate_table_shows_the_terms_its_npmi_scored(hobbies_model):
+    """The table's term list is the top N the NPMI was computed on, not a shorter cut."""
+    top = 9
+    table = ok(["evaluate", "-m", hobbies_model, "--top", str(top), "--format", "table"]).stdout
+    data = json.loads(
+        ok(["evaluate", "-m", hobbies_model, "--top", str(top), "--format", "json"]).stdout
+    )
+    flat = " ".join(table.split())
+    for topic in data["topics"]:
+        assert len(topic["top_terms"]) == top
+        assert topic["top_terms"][-1] in flat

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from topicnmf._text import count
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
     corpus_options,
@@ -175,7 +176,7 @@ def evaluate(
         f"{_fmt_num(evaluation.relative_error) or 'n/a'}"
     )
     if evaluation.n_undominated:
-        summary += f"; {evaluation.n_undominated:,} documents with no dominant topic"
+        summary += f"; {count(evaluation.n_undominated, 'document')} with no dominant topic"
     if agreement is not None:
         data["labels"] = agreement
         summary += (
@@ -191,7 +192,7 @@ def evaluate(
             [("topic", "right"), ("NPMI", "right"), ("docs", "right"), ("top terms", "left")],
             [
                 [str(t.topic), _fmt_num(t.npmi), "" if t.n_dominant is None else str(t.n_dominant),
-                 ", ".join((t.top_terms or ())[:8])]
+                 ", ".join(t.top_terms or ())]
                 for t in evaluation.topics
             ],
         )  # fmt: skip
