@@ -554,3 +554,32 @@ def context_checks() -> dict[tuple[str, str], Callable[..., None]]:
     checks[("evaluate", "label_column")] = lambda tmp, fit: _label_column(tmp)
     checks[("evaluate", "contingency_out")] = lambda tmp, fit: _contingency_out(tmp)
     return checks
+
+
+def test_dynamic_topics_link_window_topics_across_quarters(tmp_path):
+    import pandas as pd
+
+    from topicnmf import NMFConfig, VectorizerConfig
+    from topicnmf.context import assign_bins, dynamic_topics, parse_times
+    from topicnmf.vectorize import Vectorizer
+
+    rows = planted_rows()
+    vectorizer = Vectorizer(VectorizerConfig())
+    V = vectorizer.fit_transform([r["text"] for r in rows])
+    times, _ = parse_times(pd.Series([r["date"] for r in rows], dtype=object))
+    window, edges = assign_bins(times, "quarter")
+    result = dynamic_topics(V, window, NMFConfig(n_components=2), k_window=2)
+    assert result.window_H.shape == (8, V.shape[1])
+    assert list(result.window) == [0, 0, 1, 1, 2, 2, 3, 3]
+    frame = result.frame(vectorizer.vocabulary, top=5)
+    for _, row in frame.iterrows():
+        theme = FOOD if set(row["top_terms"]) & set(FOOD) else SPACE
+        assert set(row["top_terms"]) <= set(theme) | {"sourdough"}
+    # each window has one topic of each theme, and the same theme maps to one dynamic topic
+    themes = {}
+    for _, row in frame.iterrows():
+        theme = "food" if set(row["top_terms"]) & set(FOOD) else "space"
+        themes.setdefault(theme, set()).add(row["dynamic_topic"])
+    assert all(len(v) == 1 for v in themes.values()) and themes["food"] != themes["space"]
+    assert (result.weight > 0.9).all()
+    np.testing.assert_allclose(result.H.sum(axis=1), 1.0, rtol=1e-5)

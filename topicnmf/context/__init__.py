@@ -7,8 +7,10 @@ bootstrap interval), :func:`bin_top_terms` (a topic's top terms from one bin's d
 :func:`label_agreement` (NMI, ARI, purity and the topic x label table). Metadata comes from
 ``load_corpus(metadata_columns=...)`` through :func:`collect`; :func:`parse_times` and
 :func:`clean_groups` say which documents they leave out (:class:`ValueReport`).
+:func:`dynamic_topics` fits window topics and dynamic topics over them (Greene & Cross).
 """
 
+from topicnmf.context.dynamic import DynamicTopics, dynamic_topics
 from topicnmf.context.frames import (
     GROUPS_COLUMNS,
     TRENDS_COLUMNS,
@@ -30,6 +32,7 @@ from topicnmf.context.metadata import (
 
 __all__ = [
     "CALENDAR_BINS",
+    "DynamicTopics",
     "GROUPS_COLUMNS",
     "TRENDS_COLUMNS",
     "ValueReport",
@@ -38,6 +41,7 @@ __all__ = [
     "check_some",
     "clean_groups",
     "collect",
+    "dynamic_topics",
     "groups_frame",
     "label_agreement",
     "parse_bins",
