@@ -519,6 +519,21 @@ def _contingency_out(tmp: Path) -> None:
     assert (tmp / "c.tsv").read_text().splitlines()[0] == "topic\tfood\tspace"
 
 
+def _fit_dynamic(tmp: Path, windows: str, column: str = "date") -> None:
+    from topicnmf.model import TopicModel
+
+    data, _, _ = _two_models(tmp)
+    args = ["fit", data, "-k", 2, "-m", tmp / "d.npz", "-q", "--format", "csv", "--time-column",
+            column, "--windows", windows]  # fmt: skip
+    if column == "stamp":
+        assert run(args).exit_code == 1
+        args += ["--time-format", "%d/%m/%Y"]
+    ok(args)
+    stored = TopicModel.load(tmp / "d.npz").windows
+    assert stored is not None
+    assert len(stored.starts) == {"year": 1, "quarter": 4}[windows]
+
+
 def context_checks() -> dict[tuple[str, str], Callable[..., None]]:
     """Option-reach checks of trends, groups and the label options of evaluate."""
     checks: dict[tuple[str, str], Callable[..., None]] = {}
@@ -551,6 +566,9 @@ def context_checks() -> dict[tuple[str, str], Callable[..., None]]:
         "groups", tmp, "--permutations", 9
     )
     checks[("groups", "limit")] = lambda tmp, fit: _limit(tmp)
+    checks[("fit", "time_column")] = lambda tmp, fit: _fit_dynamic(tmp, "year")
+    checks[("fit", "windows")] = lambda tmp, fit: _fit_dynamic(tmp, "quarter")
+    checks[("fit", "time_format")] = lambda tmp, fit: _fit_dynamic(tmp, "year", "stamp")
     checks[("evaluate", "label_column")] = lambda tmp, fit: _label_column(tmp)
     checks[("evaluate", "contingency_out")] = lambda tmp, fit: _contingency_out(tmp)
     return checks
@@ -583,3 +601,68 @@ def test_dynamic_topics_link_window_topics_across_quarters(tmp_path):
     assert all(len(v) == 1 for v in themes.values()) and themes["food"] != themes["space"]
     assert (result.weight > 0.9).all()
     np.testing.assert_allclose(result.H.sum(axis=1), 1.0, rtol=1e-5)
+
+
+# -- dynamic models (fit --time-column) --------------------------------------------------------
+
+
+def test_fit_dynamic_stores_window_topics_and_trends_shows_them(tmp_path, planted):
+    from topicnmf.model import TopicModel
+
+    data, _ = planted
+    model = tmp_path / "dyn.npz"
+    ok(["fit", data, "-k", 2, "-m", model, "--time-column", "date", "--windows", "quarter",
+        "-q", "--format", "csv"])  # fmt: skip
+    m = TopicModel.load(model)
+    assert m.windows is not None and m.windows.H.shape[0] == 8
+    assert m.windows.starts == ["2021-01-01", "2021-04-01", "2021-07-01", "2021-10-01"]
+    assert sorted(m.windows.dynamic.tolist()) == [0, 0, 0, 0, 1, 1, 1, 1]
+    records = trends(model, data, "--bins", "quarter")
+    food = food_topic(records)
+    late = [r for r in records if r["topic"] == food][-1]
+    assert "sourdough" in late["window_terms"].split()
+    early = [r for r in records if r["topic"] == food][0]
+    assert "sourdough" not in early["window_terms"].split()
+    # the same command gives the same bytes (no clock, deterministic fits)
+    again = tmp_path / "again.npz"
+    ok(["fit", data, "-k", 2, "-m", again, "--time-column", "date", "--windows", "quarter",
+        "-q", "--format", "csv"])  # fmt: skip
+    assert again.read_bytes() == model.read_bytes()
+    plain = tmp_path / "plain.npz"
+    ok(["fit", data, "-k", 2, "-m", plain, "-q", "--format", "csv"])
+    assert TopicModel.load(plain).windows is None
+    assert "window_terms" not in trends(plain, data)[0]
+
+
+def test_a_damaged_window_member_is_refused(tmp_path, planted):
+    import zipfile
+
+    from topicnmf.errors import ModelFileError
+    from topicnmf.model import TopicModel
+    from topicnmf.modelfile import model_arrays, write_npz
+
+    data, _ = planted
+    model = tmp_path / "dyn.npz"
+    ok(["fit", data, "-k", 2, "-m", model, "--time-column", "date", "-q", "--format", "csv"])
+    arrays = model_arrays(TopicModel.load(model))
+    arrays["window_dynamic"] = arrays["window_dynamic"] + 5
+    bad = tmp_path / "bad.npz"
+    with bad.open("wb") as fh:
+        write_npz(fh, arrays)
+    with pytest.raises(ModelFileError, match="window_dynamic"):
+        TopicModel.load(bad)
+    with zipfile.ZipFile(model) as zf:
+        assert "window_H.npy" in zf.namelist()
+
+
+def test_fit_dynamic_settings(tmp_path, planted):
+    data, _ = planted
+    base = ["fit", data, "-k", 2, "-m", tmp_path / "x.npz", "-q", "--format", "csv"]
+    alone = run([*base, "--windows", "month"])
+    assert alone.exit_code == 2 and "need --time-column" in alone.stderr
+    bad = run([*base, "--time-column", "date", "--windows", "fortnight"])
+    assert bad.exit_code == 2 and "--windows" in bad.stderr
+    missing = run([*base, "--time-column", "when"])
+    assert missing.exit_code == 1 and "--time-column" in missing.stderr
+    too_many = run([*base[:3], 30, *base[4:], "--time-column", "date", "--windows", "year"])
+    assert too_many.exit_code != 0 and "Traceback" not in too_many.stderr

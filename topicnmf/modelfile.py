@@ -25,6 +25,9 @@ member                 content
                        (:class:`TrainingIncidence`), so coherence needs no corpus
 ``dominant_count``     int (k,), training documents each topic dominates
 ``doc_ids_*``, ``W``   optional: the training documents' ids and topic weights
+``window_*``           optional, dynamic models: window topics (float32 (m, n), rows
+                       summing to 1), their window and topic (int (m,)), and each
+                       window's start and end (str (w,)); :class:`WindowTopics`
 =====================  =================================================================
 
 Reading checks what a file declares against what it holds and what a model needs, in an
@@ -185,6 +188,39 @@ class TrainingIncidence:
 
 
 @dataclass
+class WindowTopics:
+    """The window topics of a dynamic model (one NMF per time window, Greene & Cross).
+
+    Attributes
+    ----------
+    H : numpy.ndarray of shape (m, n), float32
+        Every window's topics over the model's vocabulary, rows summing to 1.
+    window : numpy.ndarray of shape (m,)
+        The window of each window topic (0 to w - 1, in order).
+    dynamic : numpy.ndarray of shape (m,)
+        The model topic (dynamic topic) each window topic belongs to most.
+    starts, ends : list of str
+        Each window's first instant and the instant after it (ISO 8601).
+    """
+
+    H: np.ndarray
+    window: np.ndarray
+    dynamic: np.ndarray
+    starts: list[str]
+    ends: list[str]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The model-file members."""
+        return {
+            "window_H": np.ascontiguousarray(self.H, dtype=np.float32),
+            "window_of": np.asarray(self.window, dtype=np.int64),
+            "window_dynamic": np.asarray(self.dynamic, dtype=np.int64),
+            "window_starts": np.array(self.starts, dtype=str),
+            "window_ends": np.array(self.ends, dtype=str),
+        }
+
+
+@dataclass
 class TrainingSources:
     """Where the training documents came from, as recorded in the model.
 
@@ -249,11 +285,17 @@ MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "vec_norm": ("U", ()),
     "vec_use_idf": ("b", ()),
     "vec_smooth_idf": ("b", ()),
+    "window_H": ("f4", ("m", "n")),
+    "window_of": ("i", ("m",)),
+    "window_dynamic": ("i", ("m",)),
+    "window_starts": ("U", ("w",)),
+    "window_ends": ("U", ("w",)),
 }
 OPTIONAL_GROUPS = (
     ("W", "doc_ids_utf8", "doc_ids_offsets"),
     ("ref_n_documents", "ref_columns", "ref_indptr", "ref_docs"),
     ("dominant_count",),
+    ("window_H", "window_of", "window_dynamic", "window_starts", "window_ends"),
 )
 # what each dimension is, for messages
 _DIMENSIONS = {
@@ -265,6 +307,8 @@ _DIMENSIONS = {
     "s": "stop words",
     "id_bytes": "bytes of document ids",
     "term_bytes": "bytes of vocabulary",
+    "m": "window topics",
+    "w": "time windows",
 }
 _KIND_NAMES = {"i": "integer", "b": "bool", "U": "text", "f4": "float32", "f8": "float64",
                "u1": "uint8"}  # fmt: skip
@@ -307,6 +351,8 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
     if model.doc_ids is not None and model.W is not None:
         arrays["doc_ids_utf8"], arrays["doc_ids_offsets"] = pack_strings(model.doc_ids)
         arrays["W"] = np.ascontiguousarray(model.W, dtype=np.float32)
+    if model.windows is not None:
+        arrays.update(model.windows.to_arrays())
     return arrays
 
 
@@ -600,7 +646,25 @@ class _Reader:
             if np.any(counts < 0) or sum(counts.tolist()) > n_documents:
                 raise _Invalid(f"dominant_count does not fit {n_documents} training documents")
             parts["dominant_count"] = counts
+        if "window_H" in self.infos:
+            parts["windows"] = self._windows()
         return parts
+
+    def _windows(self) -> WindowTopics:
+        H = self._array("window_H")
+        _check_values("window_H", H)
+        sums = H.sum(axis=1, dtype=np.float64)
+        if np.any((sums != 0) & (np.abs(sums - 1) > ROW_SUM_TOLERANCE)):
+            raise _Invalid("a row of window_H does not sum to 1")
+        of = self._array("window_of").astype(np.int64)
+        dynamic = self._array("window_dynamic").astype(np.int64)
+        if len(of) and (of.min() < 0 or of.max() >= self.dim("w") or np.any(np.diff(of) < 0)):
+            raise _Invalid("window_of does not name the stored windows in order")
+        if len(dynamic) and (dynamic.min() < 0 or dynamic.max() >= self.dim("k")):
+            raise _Invalid("window_dynamic does not name a topic")
+        starts = [str(x) for x in self._array("window_starts").tolist()]
+        ends = [str(x) for x in self._array("window_ends").tolist()]
+        return WindowTopics(H, of, dynamic, starts, ends)
 
     def _vectorizer(self) -> Vectorizer:
         arrays = {name[4:]: self._array(name) for name in MEMBERS if name.startswith("vec_")}

@@ -24,10 +24,16 @@ from topicnmf.cli.options import (
     usage_errors,
 )
 from topicnmf.cli.output import OutputPlan, Reporter, open_text, print_table
-from topicnmf.cli.topics import load_model
 from topicnmf.errors import TopicNMFError
 
 SPARK = "▁▂▃▄▅▆▇█"
+
+
+def load_model(path: str) -> Any:
+    # imported here: cli.topics imports cli.fit, which imports this module
+    from topicnmf.cli.topics import load_model as load
+
+    return load(path)
 
 
 @contextlib.contextmanager
@@ -185,7 +191,9 @@ def trends(
     Documents whose date is missing or does not parse are left out and counted on stderr
     with the first few lines they are on. With --terms, top_terms are the topic's terms
     in that bin's documents only (no later document is used). On a terminal: one line per
-    topic with a sparkline of its share.
+    topic with a sparkline of its share. On a dynamic model (fit with --time-column), the
+    window_terms column has the top terms of the topic's window topics whose window starts
+    in the bin (window topics ' | ' apart); the terminal lists every window topic.
 
     \b
     Examples:
@@ -231,14 +239,38 @@ def trends(
         header.append("top_terms")
         for i, rec in enumerate(records):  # topic-major: the bin is the position in a topic
             rec["top_terms"] = per_topic[rec["topic"]][i % len(edges)]
+    windows = None
+    if m.windows is not None:
+        from topicnmf.context import window_topics_frame
+
+        windows = window_topics_frame(m.windows, m.vocabulary)
+        header.append("window_terms")
+        for rec in records:
+            rec["window_terms"] = _window_terms(windows, rec)
     if out.format == "table":
         _trends_table(records, len(edges), terms)
+        if windows is not None:
+            print_table(
+                [("topic", "right"), ("window", "left"), ("window topic's top terms", "left")],
+                [[str(r.topic), f"{r.window_start} to {r.window_end}", ", ".join(r.top_terms)]
+                 for r in windows.itertuples()],
+            )  # fmt: skip
     else:
         write_frame(out, records, header)
     report.info(
         f"{len(kept_texts):,} documents in {len(edges):,} bins from {records[0]['bin_start']} "
         f"to {records[len(edges) - 1]['bin_end']}"
     )
+
+
+def _window_terms(windows: Any, rec: dict[str, Any]) -> str:
+    """A dynamic topic's window topics that start in a bin: their top terms, ' | ' apart."""
+    rows = windows[
+        (windows["topic"] == rec["topic"])
+        & (windows["window_start"] >= rec["bin_start"])
+        & (windows["window_start"] < rec["bin_end"])
+    ]
+    return " | ".join(" ".join(terms) for terms in rows["top_terms"])
 
 
 def _trends_table(records: list[dict[str, Any]], n_bins: int, terms: bool) -> None:
@@ -409,3 +441,87 @@ def write_contingency(out: Any, table: Any) -> None:
     records = [{"topic": str(t), **{str(c): int(v) for c, v in row.items()}}
                for t, row in table.iterrows()]  # fmt: skip
     write_frame(out, records, header)
+
+
+# ------------------------------------------------------------------------------ fit (dynamic)
+
+
+def dynamic_options(f: Any) -> Any:
+    """``fit``'s options for dynamic topics: --time-column, --time-format, --windows."""
+    f = click.option(
+        "--windows",
+        metavar="year|quarter|month|week|day|N",
+        help="With --time-column: the time windows of a dynamic model, a calendar unit or N "
+        "equal spans [default: year].",
+    )(f)
+    f = click.option(
+        "--time-format",
+        help="strftime format of the dates (e.g. %d/%m/%Y) [default: ISO 8601, or years].",
+    )(f)
+    return click.option(
+        "--time-column",
+        help="Fit dynamic topics (Greene & Cross 2017): one NMF per time window of this "
+        "CSV/JSON field, then the model's topics from an NMF of all window topics.",
+    )(f)
+
+
+def pop_dynamic_options(kw: dict[str, Any]) -> dict[str, Any]:
+    """Take the dynamic options out of a command's keyword arguments, checked."""
+    from topicnmf.context import parse_bins
+
+    dyn = {key: kw.pop(key, None) for key in ("time_column", "time_format", "windows")}
+    if not dyn["time_column"]:
+        if dyn["windows"] or dyn["time_format"]:
+            raise click.UsageError("--windows and --time-format need --time-column")
+        return dyn
+    with usage_errors():
+        try:
+            dyn["windows"] = parse_bins(dyn["windows"] or "year")
+        except TopicNMFError as exc:
+            exc.param = "windows"
+            raise
+    return dyn
+
+
+class _Kept:
+    """Documents read once and kept, with their corpus's description of its sources."""
+
+    def __init__(self, documents: list[Any], corpus: Any) -> None:
+        self.documents = documents
+        self.corpus = corpus
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.documents)
+
+    def describe_sources(self) -> list[dict[str, object]]:
+        return self.corpus.describe_sources()
+
+
+def windows_for_fit(documents: Any, dyn: dict[str, Any]) -> tuple[Any, Any]:
+    """(the documents to fit, the ``windows`` argument of ``model.fit`` or None).
+
+    With a time column, the corpus is read once; documents without a usable date are left
+    out (counted on stderr) and each kept one gets its window.
+    """
+    if not dyn["time_column"]:
+        return documents, None
+    from topicnmf.context import assign_bins, check_some, collect, parse_times
+    from topicnmf.corpus import Document
+
+    column = dyn["time_column"]
+    columns = {column: "time_column"}
+    with column_errors(columns):
+        texts, meta = collect(documents, columns)
+    with usage_errors(), column_errors(columns):
+        times, bad = parse_times(
+            meta[column], meta["where"], column=column, time_format=dyn["time_format"]
+        )
+        check_some(bad, "date")
+    _warn(bad, "date")
+    keep = times.notna().to_numpy()
+    kept = [Document(doc_id, text) for doc_id, text, k in
+            zip(meta["id"].tolist(), texts, keep, strict=True) if k]  # fmt: skip
+    index, edges = assign_bins(times[keep].reset_index(drop=True), dyn["windows"])
+    starts = [_iso(t) for t in edges["bin_start"]]
+    ends = [_iso(t) for t in edges["bin_end"]]
+    return _Kept(kept, documents), (index, starts, ends)

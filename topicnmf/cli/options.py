@@ -72,6 +72,7 @@ PARAM_OPTIONS: dict[str, str] = {
     "label_column": "--label-column",
     "time_format": "--time-format",
     "bins": "--bins",
+    "windows": "--windows",
 }
 
 # what to do about an input problem tied to a parameter (exit 1 errors)

@@ -10,7 +10,7 @@ bootstrap interval), :func:`bin_top_terms` (a topic's top terms from one bin's d
 :func:`dynamic_topics` fits window topics and dynamic topics over them (Greene & Cross).
 """
 
-from topicnmf.context.dynamic import DynamicTopics, dynamic_topics
+from topicnmf.context.dynamic import DynamicTopics, dynamic_topics, window_topics_frame
 from topicnmf.context.frames import (
     GROUPS_COLUMNS,
     TRENDS_COLUMNS,
@@ -47,4 +47,5 @@ __all__ = [
     "parse_bins",
     "parse_times",
     "trends_frame",
+    "window_topics_frame",
 ]

@@ -7,8 +7,7 @@ window topics x terms; a second NMF with ``n_components`` topics of that matrix 
 dynamic topics (its H) and how much each window topic belongs to each of them (its W). A
 window topic is linked to the dynamic topic with its largest weight.
 
-This is the computation only; storing window topics in a model file and showing them in
-``trends`` are not built yet.
+``model.fit(windows=...)`` uses it and stores the window topics in the model.
 """
 
 from __future__ import annotations
@@ -40,6 +39,8 @@ class DynamicTopics:
         The dynamic topic each window topic belongs to most.
     weight : numpy.ndarray of shape (n_window_topics,)
         That membership's share of the window topic's weights (0 to 1).
+    result : NMFResult
+        The second fit (iterations, loss, convergence).
     """
 
     H: np.ndarray
@@ -47,6 +48,7 @@ class DynamicTopics:
     window: np.ndarray
     dynamic: np.ndarray
     weight: np.ndarray
+    result: Any = None
 
     def frame(self, vocabulary: list[str], top: int = 5) -> pd.DataFrame:
         """One row per window topic: window, window_topic, dynamic_topic, weight, top_terms."""
@@ -141,4 +143,38 @@ def dynamic_topics(
         window=np.asarray(windows, dtype=np.int64),
         dynamic=np.argmax(B, axis=1).astype(np.int64),
         weight=weight,
+        result=second,
     )
+
+
+def window_topics_frame(windows: Any, vocabulary: list[str], top: int = 5) -> pd.DataFrame:
+    """A dynamic model's window topics, one row each.
+
+    Parameters
+    ----------
+    windows : WindowTopics
+        ``TopicModel.windows``.
+    vocabulary : list of str
+        The model's vocabulary.
+    top : int
+        Terms per window topic.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``topic`` (the dynamic topic), ``window``, ``window_start``, ``window_end``,
+        ``top_terms`` (a list), ordered by topic, then window.
+    """
+    import pandas as pd
+
+    from topicnmf.quality.metrics import top_indices
+
+    rows = []
+    for i, (w, t) in enumerate(zip(windows.window.tolist(), windows.dynamic.tolist(), strict=True)):
+        row = windows.H[i]
+        terms = [vocabulary[j] for j in top_indices(row, top) if row[j] > 0]
+        rows.append((int(t), int(w), windows.starts[w], windows.ends[w], terms))
+    frame = pd.DataFrame(
+        rows, columns=["topic", "window", "window_start", "window_end", "top_terms"]
+    )
+    return frame.sort_values(["topic", "window"], kind="stable").reset_index(drop=True)
