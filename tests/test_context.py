@@ -666,3 +666,22 @@ def test_fit_dynamic_settings(tmp_path, planted):
     assert missing.exit_code == 1 and "--time-column" in missing.stderr
     too_many = run([*base[:3], 30, *base[4:], "--time-column", "date", "--windows", "year"])
     assert too_many.exit_code != 0 and "Traceback" not in too_many.stderr
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nmi_and_ari_equal_scikit_learn(seed):
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from topicnmf.context import label_agreement
+
+    rng = np.random.default_rng(seed)
+    n, k = [(1, 1), (5, 1), (30, 3), (200, 7), (50, 2), (12, 12)][seed]
+    W = rng.random((n, k)) * (rng.random((n, k)) < 0.6)
+    labels = [f"g{x}" for x in rng.integers(0, max(1, k - 1 + seed % 3), n)]
+    got = label_agreement(W, labels)
+    has = W.max(axis=1) > 0
+    dom = W.argmax(axis=1)[has]
+    lab = np.asarray(labels)[has]
+    if has.any():
+        assert got["nmi"] == pytest.approx(normalized_mutual_info_score(lab, dom), abs=1e-12)
+        assert got["ari"] == pytest.approx(adjusted_rand_score(lab, dom), abs=1e-12)
