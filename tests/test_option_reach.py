@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
+from tests.test_context import context_checks
 from topicnmf.cli import cli
 
 HOBBIES = SAMPLES / "hobbies"
@@ -953,6 +954,8 @@ def _(tmp, fit):
     best = json.loads((tmp / "k.json").read_text())["recommended_k"]
     assert 'id="select-k"' in page and f"k = {best}" in page
     assert 'id="select-k"' not in _report(tmp)
+
+
 # -- token rules: recorded in the model and changing the vocabulary ---------------------------
 
 
@@ -1074,6 +1077,9 @@ for _name in _RULE_FIELDS:
     CHECKS[("select-k", _name)] = lambda tmp, fit, monkeypatch=None, n=_name: _select_k_rule(
         tmp, monkeypatch, n
     )
+# -- trends, groups, evaluate --label-column (their checks live with their tests) -----------
+
+CHECKS.update(context_checks())
 
 
 # -- the meta-test and the runner ----------------------------------------------------------
