@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
 from tests.test_context import context_checks
+from tests.test_report_context import report_context_checks
 from topicnmf.cli import cli
 
 HOBBIES = SAMPLES / "hobbies"
@@ -1080,6 +1081,7 @@ for _name in _RULE_FIELDS:
 # -- trends, groups, evaluate --label-column (their checks live with their tests) -----------
 
 CHECKS.update(context_checks())
+CHECKS.update(report_context_checks())
 
 
 # -- the meta-test and the runner ----------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from topicnmf.explore.context_sections import topic_evolution, topic_groups, topic_trends
 from topicnmf.explore.labels import RELEVANCE_LAMBDA, term_marginal
 
 __all__ = [
@@ -432,6 +433,9 @@ DEFAULT_SECTIONS: list[SectionBuilder] = [
     similarity,
     coherence,
     select_k_curves,
+    topic_trends,
+    topic_groups,
+    topic_evolution,
 ]
 
 
