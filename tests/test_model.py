@@ -348,9 +348,16 @@ def test_every_member_written_is_described(hobbies_model, tmp_path):
     from topicnmf import NMFConfig, VectorizerConfig, fit
     from topicnmf.modelfile import MEMBERS, model_arrays
 
+    from topicnmf.tree import fit_tree
+
     out = fit(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(), NMFConfig(n_components=3),
               save_doc_topics=True)  # fmt: skip
-    assert set(model_arrays(out.model)) == set(MEMBERS)
+    # the tree members are written by `fit_tree` only (a flat fit has no tree)
+    tree = fit_tree(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(), 3, save_doc_topics=True)
+    flat_members, tree_members = set(model_arrays(out.model)), set(model_arrays(tree.model))
+    assert flat_members <= set(MEMBERS) and tree_members <= set(MEMBERS)
+    assert tree_members == set(MEMBERS)
+    assert tree_members - flat_members == {name for name in MEMBERS if name.startswith("tree_")}
 
 
 def test_statistics_fields_all_have_a_type_check():

@@ -46,6 +46,8 @@ from topicnmf.vectorize import Vectorizer, VectorizerConfig
 if TYPE_CHECKING:
     import pandas as pd
 
+    from topicnmf.tree import TopicTree
+
 __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
@@ -99,6 +101,9 @@ class TopicModel:
         documents were not a :class:`~topicnmf.corpus.Corpus`, or for older models).
     format_version : int
         Format of the file the model was read from.
+    tree : TopicTree or None
+        The topic hierarchy whose leaves are the topics (a model made by
+        :func:`topicnmf.tree.fit_tree`).
     """
 
     H: np.ndarray
@@ -116,6 +121,7 @@ class TopicModel:
     dominant_count: np.ndarray | None = None
     sources: TrainingSources | None = None
     format_version: int = FORMAT_VERSION
+    tree: TopicTree | None = None
 
     # -- description ---------------------------------------------------------------------
     @property
