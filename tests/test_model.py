@@ -347,7 +347,6 @@ def test_every_member_written_is_described(hobbies_model, tmp_path):
     # reader would never read it (and a vectorizer array missing would fail every load)
     from topicnmf import NMFConfig, VectorizerConfig, fit
     from topicnmf.modelfile import MEMBERS, model_arrays
-
     from topicnmf.tree import fit_tree
 
     out = fit(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(), NMFConfig(n_components=3),
