@@ -754,6 +754,15 @@ def _(tmp, fit):
     assert len(out["terms"]) == 3 and len(out["children"][0]["terms"]) == 3
 
 
+@check("tree", "max_depth")
+def _(tmp, fit):
+    rows = ok(["tree", HOBBIES, "-k", 4, "--format", "csv", "-q"]).stdout.splitlines()[1:]
+    cut = ok(["tree", HOBBIES, "-k", 4, "--format", "csv", "-q", "--depth", 1]).stdout
+    assert len(rows) == 7 and len(cut.splitlines()) == 1 + 3
+    root = json.loads(ok(["tree", HOBBIES, "-k", 4, "--format", "json", "--depth", 0]).stdout)
+    assert root["children"] == []
+
+
 @check("tree", "with_docs")
 def _(tmp, fit):
     plain = json.loads(ok(["tree", HOBBIES, "-k", 2, "--format", "json", "-q"]).stdout)

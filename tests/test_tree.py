@@ -150,6 +150,8 @@ def test_first_split_separates_the_families_and_the_leaves_are_the_topics():
     dominant = out.W.argmax(axis=1)
     for leaf in tree.leaves:
         assert set(dominant[leaf.documents]) == {leaf.topic}
+    # the model weighs the training documents exactly as it weighs them later (assign)
+    np.testing.assert_array_equal(model.transform([d.text for d in docs]), out.W)
     np.testing.assert_allclose(model.topic_share.sum(), 1.0)
     np.testing.assert_allclose(tree.root.share, 1.0)
     # inner nodes were split by a positive error decrease, leaves were not

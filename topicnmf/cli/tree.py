@@ -23,9 +23,11 @@ from topicnmf.cli.output import OutputPlan, Reporter, open_text, print_table
 TREE_FORMATS = ("csv", "tsv", "json")
 
 
-def tree_records(tree: Any, top: int, doc_ids: list[str] | None) -> dict[str, Any]:
+def tree_records(
+    tree: Any, top: int, doc_ids: list[str] | None, max_depth: int | None = None
+) -> dict[str, Any]:
     """The tree as nested records (JSON), the root first; ``doc_ids`` adds each node's
-    documents."""
+    documents; nodes below ``max_depth`` are left out."""
     from topicnmf.export import num
 
     def record(node: Any, depth: int) -> dict[str, Any]:
@@ -42,32 +44,44 @@ def tree_records(tree: Any, top: int, doc_ids: list[str] | None) -> dict[str, An
         }
         if doc_ids is not None and node.documents is not None:
             out["documents"] = [doc_ids[i] for i in node.documents.tolist()]
-        out["children"] = [record(tree.nodes[c], depth + 1) for c in node.children]
+        below = max_depth is None or depth < max_depth
+        out["children"] = [record(tree.nodes[c], depth + 1) for c in node.children if below]
         return out
 
     return record(tree.root, 0)
 
 
-def write_tree(tree: Any, top: int, fmt: str, fh: IO[str], doc_ids: list[str] | None) -> None:
+def write_tree(
+    tree: Any,
+    top: int,
+    fmt: str,
+    fh: IO[str],
+    doc_ids: list[str] | None,
+    max_depth: int | None = None,
+) -> None:
     """CSV/TSV (``node,parent,depth,label,share,n_docs,top_terms``, depth first) or JSON."""
     from topicnmf.export import DELIMITERS, _fmt, csv_line, json_text
 
     if fmt == "json":
-        fh.write(json_text(tree_records(tree, top, doc_ids), indent=2) + "\n")
+        fh.write(json_text(tree_records(tree, top, doc_ids, max_depth), indent=2) + "\n")
         return
     sep = DELIMITERS[fmt]
     fh.write(csv_line(["node", "parent", "depth", "label", "share", "n_docs", "top_terms"], sep))
     for node, depth in tree.walk():
+        if max_depth is not None and depth > max_depth:
+            continue
         terms = ", ".join(t for t, _ in tree.terms(node, top))
         parent = "" if node.parent is None else node.parent
         row = [node.id, parent, depth, tree.label(node), _fmt(node.share), node.n_docs, terms]
         fh.write(csv_line(row, sep))
 
 
-def show_tree(tree: Any, top: int) -> None:
+def show_tree(tree: Any, top: int, max_depth: int | None = None) -> None:
     """The tree as an indented table on the terminal."""
     rows = []
     for node, depth in tree.walk():
+        if max_depth is not None and depth > max_depth:
+            continue
         mark = "  " * max(depth - 1, 0) + ("└ " if depth else "") + str(node.id)
         topic = "" if node.topic is None else str(node.topic)
         terms = ", ".join(t for t, _ in tree.terms(node, top))
@@ -129,6 +143,13 @@ def show_tree(tree: Any, top: int) -> None:
     help="Top terms shown per node (at most 20).",
 )
 @click.option(
+    "--depth",
+    "max_depth",
+    type=click.IntRange(min=0),
+    help="Show the nodes down to this depth (the root is depth 0) [default: all]; the "
+    "model keeps the whole tree.",
+)
+@click.option(
     "--docs",
     "with_docs",
     is_flag=True,
@@ -143,6 +164,7 @@ def tree(
     fmt: str | None,
     seed: int,
     top: int,
+    max_depth: int | None,
     with_docs: bool,
     quiet: bool,
     **kw: Any,
@@ -157,7 +179,7 @@ def tree(
     \b
     Examples:
       topicnmf tree docs/ -k 8
-      topicnmf tree 20newsgroups:train -k 20 -m ng-tree.npz
+      topicnmf tree 20newsgroups:train -k 20 -m ng-tree.npz --depth 3
       topicnmf tree articles.csv -k 6 --format json --docs -o tree.json
     """
     set_quiet(quiet)
@@ -216,13 +238,13 @@ def tree(
         f"{count(stats.n_terms, 'term')} ({stats.seconds_read_vectorize:.2f} s)"
     )
     report.info(
-        f"Tree of {count(leaves, 'leaf', 'leaves')} ({leaves - 1} rank-2 splits, "
+        f"Tree of {count(leaves, 'leaf', 'leaves')} ({count(leaves - 1, 'rank-2 split')}, "
         f"{stats.n_iter} iterations, {stats.seconds_nmf:.2f} s); relative error of the "
         f"leaves as a model {stats.relative_error:.4f}" + (f"; wrote {model}" if model else "")
     )
     doc_ids = result.doc_ids if with_docs else None
     if out.format == "table":
-        show_tree(result.tree, top)
+        show_tree(result.tree, top, max_depth)
         return
     with open_text(out) as fh:
-        write_tree(result.tree, top, out.format, fh, doc_ids)
+        write_tree(result.tree, top, out.format, fh, doc_ids, max_depth)
