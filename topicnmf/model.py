@@ -153,14 +153,13 @@ class TopicModel:
         return result
 
     def topic_labels(self, n_terms: int = 3) -> list[str]:
-        """A short label per topic: the user's label if set, else its top terms joined by '_'."""
-        tops = self.top_terms(n_terms)
-        out = []
-        for t in range(self.n_topics):
-            user = self.labels[t] if self.labels else ""
-            auto = "_".join(term for term, _ in tops[t]) or f"empty_topic_{t}"
-            out.append(user or auto)
-        return out
+        """A short label per topic: the user's label if set, else the automatic one (its
+        most relevant terms joined by '_'; see :func:`topicnmf.explore.labels.auto_labels`)."""
+        from topicnmf.explore.labels import auto_labels
+
+        auto = auto_labels(self.H, self.topic_share, self.vocabulary, n_terms)
+        users = self.labels or [""] * self.n_topics
+        return [user or a for user, a in zip(users, auto, strict=True)]
 
     def topics_frame(self, top: int = 10) -> pd.DataFrame:
         """The top terms of every topic as a pandas DataFrame, one row per topic and term.
@@ -475,6 +474,9 @@ class _Recorder:
         self.on_document = on_document
 
     def __iter__(self) -> Iterator[str]:
+        # the vectorizer may read the documents more than once (a first pass for
+        # boilerplate lines or phrases): what is recorded is the last pass
+        self.ids, self.labels, self.digest = [], [], hashlib.sha256()
         for doc in self.documents:
             self.ids.append(doc.id)
             self.labels.append(getattr(doc, "label", None))
@@ -508,12 +510,14 @@ def fit(
     Parameters
     ----------
     documents : iterable of Document
-        Anything with ``id`` and ``text`` attributes (and optionally ``label``), read once.
+        Anything with ``id`` and ``text`` attributes (and optionally ``label``), read once,
+        or again for each first pass of the token rules (boilerplate lines, phrases): a
+        one-shot iterator is then read into a list.
         A :class:`~topicnmf.corpus.Corpus` also tells its sources, which the model records.
     vectorizer_config, nmf_config
         Settings of the two stages.
     n_jobs : int, optional
-        Cores to use (tokenizing and the solver's products). None uses all.
+        Cores the solver's products use. None uses all.
     save_doc_topics : bool
         Keep the training ids and W in the model.
     on_document, on_iteration, on_vectorized : callables, optional
@@ -526,8 +530,11 @@ def fit(
     nmf_config.validate()
     created = creation_time()
     t0 = time.perf_counter()
+    first_pass = vectorizer_config.max_line_df is not None or vectorizer_config.phrases
+    if first_pass and iter(documents) is documents:
+        documents = list(documents)  # a one-shot iterator: the first passes read it again
     recorder = _Recorder(documents, on_document)
-    vectorizer = Vectorizer(vectorizer_config, n_jobs=n_jobs)
+    vectorizer = Vectorizer(vectorizer_config)
     V = vectorizer.fit_transform(recorder)
     if on_vectorized is not None:
         on_vectorized(V.shape[0], V.shape[1], int(V.nnz))

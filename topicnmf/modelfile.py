@@ -20,7 +20,10 @@ member                 content
 ``topic_share``        float64 (k,), each topic's share of the training reconstruction
 ``labels``             str (k,), user labels ("" when unset)
 ``vec_*``              the vectorizer: vocabulary (UTF-8 bytes + offsets), idf, document
-                       frequencies, document count and every setting (see vectorize.py)
+                       frequencies, document count and every setting; from its format
+                       2 on, every token rule, the boilerplate lines and phrases it
+                       found, and the tokens each rule removed (vectorize/arrays.py; a
+                       file without them reads with scikit-learn's rules)
 ``ref_*``              the training documents that contain each topic's top terms
                        (:class:`TrainingIncidence`), so coherence needs no corpus
 ``dominant_count``     int (k,), training documents each topic dominates
@@ -77,6 +80,7 @@ from topicnmf.errors import ModelFileError
 from topicnmf.fileio import atomic_write
 from topicnmf.packing import pack_strings, unpack_strings
 from topicnmf.vectorize import Vectorizer
+from topicnmf.vectorize.arrays import RULE_ARRAYS
 
 if TYPE_CHECKING:
     from topicnmf.model import TopicModel
@@ -253,6 +257,23 @@ MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "vec_norm": ("U", ()),
     "vec_use_idf": ("b", ()),
     "vec_smooth_idf": ("b", ()),
+    # the token rules (vectorizer format 2; a format 1 file has none of them)
+    "vec_keep_numbers": ("b", ()),
+    "vec_adjacent_ngrams": ("b", ()),
+    "vec_max_line_df": ("i f4 f8", ()),
+    "vec_phrases": ("b", ()),
+    "vec_phrase_min_count": ("i", ()),
+    "vec_phrase_threshold": ("f4 f8", ()),
+    "vec_tokenizer": ("U", ()),
+    "vec_boilerplate_utf8": ("u1", ("line_bytes",)),
+    "vec_boilerplate_offsets": ("i", ("b+1",)),
+    "vec_boilerplate_documents": ("i", ()),
+    "vec_phrase_first_utf8": ("u1", ("first_bytes",)),
+    "vec_phrase_first_offsets": ("i", ("p+1",)),
+    "vec_phrase_second_utf8": ("u1", ("second_bytes",)),
+    "vec_phrase_second_offsets": ("i", ("p+1",)),
+    "vec_removed_rules": ("U", ("m",)),
+    "vec_removed_tokens": ("i", ("m",)),
     "tree_parent": ("i", ("t",)),
     "tree_topic": ("i", ("t",)),
     "tree_n_docs": ("i", ("t",)),
@@ -265,6 +286,7 @@ OPTIONAL_GROUPS = (
     ("W", "doc_ids_utf8", "doc_ids_offsets"),
     ("ref_n_documents", "ref_columns", "ref_indptr", "ref_docs"),
     ("dominant_count",),
+    tuple(name for name in MEMBERS if name.startswith("vec_") and name[4:] in RULE_ARRAYS),
     ("tree_parent", "tree_topic", "tree_n_docs", "tree_share", "tree_score", "tree_terms",
      "tree_weights"),
 )  # fmt: skip
@@ -278,6 +300,12 @@ _DIMENSIONS = {
     "s": "stop words",
     "id_bytes": "bytes of document ids",
     "term_bytes": "bytes of vocabulary",
+    "b": "boilerplate lines",
+    "line_bytes": "bytes of boilerplate lines",
+    "p": "phrases",
+    "first_bytes": "bytes of phrases' first tokens",
+    "second_bytes": "bytes of phrases' second tokens",
+    "m": "removal rules",
     "t": "tree nodes",
     "u": "top terms per tree node",
 }
@@ -585,7 +613,9 @@ class _Reader:
     # -- 4. the budget --------------------------------------------------------------------
     def _check_budget(self) -> None:
         arrays = sum(self.infos[name].file_size for name in MEMBERS if name in self.infos)
-        strings = sum(self.dims.get(dim, (0, ""))[0] for dim in ("n", "d", "s", "k"))
+        # a phrase makes three strings (its two tokens and the joined one)
+        weights = {"n": 1, "d": 1, "s": 1, "k": 1, "b": 1, "p": 3, "m": 1}
+        strings = sum(w * self.dims.get(dim, (0, ""))[0] for dim, w in weights.items())
         total = arrays + STRING_BYTES * strings
         limit = max(UNPACKED_FLOOR, MAX_UNPACKED_RATIO * self.file_size)
         if total > limit:
@@ -695,7 +725,12 @@ class _Reader:
         return TopicTree(nodes, vocabulary)
 
     def _vectorizer(self) -> Vectorizer:
-        arrays = {name[4:]: self._array(name) for name in MEMBERS if name.startswith("vec_")}
+        # a file from before the token rules has none of their members (one optional group)
+        arrays = {
+            name[4:]: self._array(name)
+            for name in MEMBERS
+            if name.startswith("vec_") and name in self.infos
+        }
         try:
             return Vectorizer.from_arrays(arrays)
         except ModelFileError as exc:

@@ -314,7 +314,7 @@ def fit_tree(
     seed : int
         Seed of the random start of each rank-2 split.
     n_jobs : int, optional
-        Cores for vectorizing and the final transform.
+        Cores for the final transform.
     save_doc_topics : bool
         Keep the training ids and W in the model.
     on_document, on_split : callables, optional
@@ -334,8 +334,12 @@ def fit_tree(
         raise ParameterError(f"k must be a whole number >= 1, not {k!r}", param="n_components")
     created = m.creation_time()
     t0 = time.perf_counter()
+    # as model.fit reads them: token rules that need a first pass read a stream twice
+    first_pass = vectorizer_config.max_line_df is not None or vectorizer_config.phrases
+    if first_pass and iter(documents) is documents:
+        documents = list(documents)
     recorder = m._Recorder(documents, on_document)
-    vectorizer = Vectorizer(vectorizer_config, n_jobs=n_jobs)
+    vectorizer = Vectorizer(vectorizer_config)
     V = vectorizer.fit_transform(recorder)
     m._check_k(k, *V.shape)
     t1 = time.perf_counter()

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from topicnmf._text import count
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
     corpus_options,
@@ -145,13 +146,13 @@ def evaluate(
         f"{_fmt_num(evaluation.relative_error) or 'n/a'}"
     )
     if evaluation.n_undominated:
-        summary += f"; {evaluation.n_undominated:,} documents with no dominant topic"
+        summary += f"; {count(evaluation.n_undominated, 'document')} with no dominant topic"
     if out.format == "table":
         print_table(
             [("topic", "right"), ("NPMI", "right"), ("docs", "right"), ("top terms", "left")],
             [
                 [str(t.topic), _fmt_num(t.npmi), "" if t.n_dominant is None else str(t.n_dominant),
-                 ", ".join((t.top_terms or ())[:8])]
+                 ", ".join(t.top_terms or ())]
                 for t in evaluation.topics
             ],
         )  # fmt: skip
@@ -283,9 +284,10 @@ def select_k(
     documents = load_corpus(corpus, corpus_kw)
     plan.corpus(documents, corpus)
     t0 = time.perf_counter()
-    vectorizer = Vectorizer(vec_config, n_jobs=jobs)
+    vectorizer = Vectorizer(vec_config)
     with documents, report.progress("Reading documents"):
-        V = vectorizer.fit_transform(d.text for d in documents)
+        # the corpus itself (re-iterable): rules with a first pass read it again
+        V = vectorizer.fit_transform(documents.texts())
     report.info(f"Read {V.shape[0]:,} documents; vocabulary {V.shape[1]:,} terms")
     total = len(ks) * (runs + 1)
     with report.progress(f"Fitting {total} models", total=total) as update:

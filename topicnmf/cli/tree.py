@@ -8,7 +8,7 @@ import click
 
 from topicnmf._text import count
 from topicnmf.cli.core import log, set_quiet
-from topicnmf.cli.fit import check_model_path, check_table_path, kw_stop_file
+from topicnmf.cli.fit import check_model_path, check_table_path, removal_summary, stop_word_files
 from topicnmf.cli.options import (
     corpus_options,
     load_corpus,
@@ -196,8 +196,8 @@ def tree(
     out = plan.data("-o", output, fmt, formats=TREE_FORMATS)
     if with_docs and out.format != "json":
         raise click.UsageError("--docs lists documents in JSON output; use --format json")
-    if kw_stop_file(kw):
-        plan.input("--stop-words", kw["stop_words"])
+    for stop_file in stop_word_files(kw.get("stop_words")):
+        plan.input("--stop-words", stop_file)
     documents = load_corpus(corpus, corpus_kw)
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
@@ -227,7 +227,7 @@ def tree(
         n = result.empty_documents
         log.warning(
             f"{n:,} of {count(stats.n_documents, 'training document')} "
-            f"{'has' if n == 1 else 'have'} no word of the vocabulary (after stop words, "
+            f"{'has' if n == 1 else 'have'} no word of the vocabulary (after the token rules, "
             f"--min-df and --max-df); {'it is' if n == 1 else 'they are'} in no node"
         )
     if model_out is not None:
@@ -237,6 +237,9 @@ def tree(
         f"Read {count(stats.n_documents, 'document')}; vocabulary "
         f"{count(stats.n_terms, 'term')} ({stats.seconds_read_vectorize:.2f} s)"
     )
+    removals = removal_summary(result.model.vectorizer)
+    if removals:
+        report.info(removals)
     report.info(
         f"Tree of {count(leaves, 'leaf', 'leaves')} ({count(leaves - 1, 'rank-2 split')}, "
         f"{stats.n_iter} iterations, {stats.seconds_nmf:.2f} s); relative error of the "
