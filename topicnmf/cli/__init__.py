@@ -19,8 +19,7 @@ from topicnmf.cli.report import report
 from topicnmf.cli.topics import info, topics
 from topicnmf.cli.tree import tree
 
-for _command in (fit, topics, assign, info, evaluate, select_k, compare, docs, label, report,
-                 tree):
+for _command in (fit, topics, assign, info, evaluate, select_k, compare, docs, label, report, tree):
     cli.add_command(_command)
 
 __all__ = ["cli", "main"]
