@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
+from tests.test_context import context_checks
 from topicnmf.cli import cli
 
 HOBBIES = SAMPLES / "hobbies"
@@ -1079,6 +1080,9 @@ for _name in _RULE_FIELDS:
     CHECKS[("select-k", _name)] = lambda tmp, fit, monkeypatch=None, n=_name: _select_k_rule(
         tmp, monkeypatch, n
     )
+# -- trends, groups, evaluate --label-column (their checks live with their tests) -----------
+
+CHECKS.update(context_checks())
 
 
 # -- tree: its own options, and the corpus and vectorizer settings of fit -------------------

@@ -28,6 +28,9 @@ member                 content
                        (:class:`TrainingIncidence`), so coherence needs no corpus
 ``dominant_count``     int (k,), training documents each topic dominates
 ``doc_ids_*``, ``W``   optional: the training documents' ids and topic weights
+``window_*``           optional, dynamic models: window topics (float32 (wt, n), rows
+                       summing to 1), their window and topic (int (wt,)), and each
+                       window's start and end (str (w,)); :class:`WindowTopics`
 ``tree_*``             optional: the topic tree whose leaves are the topics
                        (:mod:`topicnmf.tree`): per node its parent (-1 for the root), topic
                        (-1 for an inner node), documents, share, split score and top terms
@@ -193,6 +196,39 @@ class TrainingIncidence:
 
 
 @dataclass
+class WindowTopics:
+    """The window topics of a dynamic model (one NMF per time window, Greene & Cross).
+
+    Attributes
+    ----------
+    H : numpy.ndarray of shape (m, n), float32
+        Every window's topics over the model's vocabulary, rows summing to 1.
+    window : numpy.ndarray of shape (wt,)
+        The window of each window topic (0 to w - 1, in order).
+    dynamic : numpy.ndarray of shape (m,)
+        The model topic (dynamic topic) each window topic belongs to most.
+    starts, ends : list of str
+        Each window's first instant and the instant after it (ISO 8601).
+    """
+
+    H: np.ndarray
+    window: np.ndarray
+    dynamic: np.ndarray
+    starts: list[str]
+    ends: list[str]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The model-file members."""
+        return {
+            "window_H": np.ascontiguousarray(self.H, dtype=np.float32),
+            "window_of": np.asarray(self.window, dtype=np.int64),
+            "window_dynamic": np.asarray(self.dynamic, dtype=np.int64),
+            "window_starts": np.array(self.starts, dtype=str),
+            "window_ends": np.array(self.ends, dtype=str),
+        }
+
+
+@dataclass
 class TrainingSources:
     """Where the training documents came from, as recorded in the model.
 
@@ -274,6 +310,11 @@ MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "vec_phrase_second_offsets": ("i", ("p+1",)),
     "vec_removed_rules": ("U", ("m",)),
     "vec_removed_tokens": ("i", ("m",)),
+    "window_H": ("f4", ("wt", "n")),
+    "window_of": ("i", ("wt",)),
+    "window_dynamic": ("i", ("wt",)),
+    "window_starts": ("U", ("w",)),
+    "window_ends": ("U", ("w",)),
     "tree_parent": ("i", ("t",)),
     "tree_topic": ("i", ("t",)),
     "tree_n_docs": ("i", ("t",)),
@@ -287,6 +328,7 @@ OPTIONAL_GROUPS = (
     ("ref_n_documents", "ref_columns", "ref_indptr", "ref_docs"),
     ("dominant_count",),
     tuple(name for name in MEMBERS if name.startswith("vec_") and name[4:] in RULE_ARRAYS),
+    ("window_H", "window_of", "window_dynamic", "window_starts", "window_ends"),
     ("tree_parent", "tree_topic", "tree_n_docs", "tree_share", "tree_score", "tree_terms",
      "tree_weights"),
 )  # fmt: skip
@@ -306,6 +348,8 @@ _DIMENSIONS = {
     "first_bytes": "bytes of phrases' first tokens",
     "second_bytes": "bytes of phrases' second tokens",
     "m": "removal rules",
+    "wt": "window topics",
+    "w": "time windows",
     "t": "tree nodes",
     "u": "top terms per tree node",
 }
@@ -350,6 +394,8 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
     if model.doc_ids is not None and model.W is not None:
         arrays["doc_ids_utf8"], arrays["doc_ids_offsets"] = pack_strings(model.doc_ids)
         arrays["W"] = np.ascontiguousarray(model.W, dtype=np.float32)
+    if model.windows is not None:
+        arrays.update(model.windows.to_arrays())
     if model.tree is not None:
         arrays.update(_tree_arrays(model.tree))
     return arrays
@@ -614,7 +660,7 @@ class _Reader:
     def _check_budget(self) -> None:
         arrays = sum(self.infos[name].file_size for name in MEMBERS if name in self.infos)
         # a phrase makes three strings (its two tokens and the joined one)
-        weights = {"n": 1, "d": 1, "s": 1, "k": 1, "b": 1, "p": 3, "m": 1}
+        weights = {"n": 1, "d": 1, "s": 1, "k": 1, "b": 1, "p": 3, "m": 1, "w": 2}
         strings = sum(w * self.dims.get(dim, (0, ""))[0] for dim, w in weights.items())
         total = arrays + STRING_BYTES * strings
         limit = max(UNPACKED_FLOOR, MAX_UNPACKED_RATIO * self.file_size)
@@ -668,6 +714,8 @@ class _Reader:
             if np.any(counts < 0) or sum(counts.tolist()) > n_documents:
                 raise _Invalid(f"dominant_count does not fit {n_documents} training documents")
             parts["dominant_count"] = counts
+        if "window_H" in self.infos:
+            parts["windows"] = self._windows()
         if "tree_parent" in self.infos:
             parts["tree"] = self._tree(parts["vectorizer"].vocabulary, n_documents)
         return parts
@@ -723,6 +771,22 @@ class _Reader:
                 )
             )
         return TopicTree(nodes, vocabulary)
+
+    def _windows(self) -> WindowTopics:
+        H = self._array("window_H")
+        _check_values("window_H", H)
+        sums = H.sum(axis=1, dtype=np.float64)
+        if np.any((sums != 0) & (np.abs(sums - 1) > ROW_SUM_TOLERANCE)):
+            raise _Invalid("a row of window_H does not sum to 1")
+        of = self._array("window_of").astype(np.int64)
+        dynamic = self._array("window_dynamic").astype(np.int64)
+        if len(of) and (of.min() < 0 or of.max() >= self.dim("w") or np.any(np.diff(of) < 0)):
+            raise _Invalid("window_of does not name the stored windows in order")
+        if len(dynamic) and (dynamic.min() < 0 or dynamic.max() >= self.dim("k")):
+            raise _Invalid("window_dynamic does not name a topic")
+        starts = [str(x) for x in self._array("window_starts").tolist()]
+        ends = [str(x) for x in self._array("window_ends").tolist()]
+        return WindowTopics(H, of, dynamic, starts, ends)
 
     def _vectorizer(self) -> Vectorizer:
         # a file from before the token rules has none of their members (one optional group)

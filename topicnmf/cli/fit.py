@@ -8,6 +8,12 @@ from typing import IO, Any
 import click
 
 from topicnmf._text import count
+from topicnmf.cli.context import (
+    column_errors,
+    dynamic_options,
+    pop_dynamic_options,
+    windows_for_fit,
+)
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
     corpus_options,
@@ -122,6 +128,7 @@ def check_table_path(option: str, path: str | None) -> None:
 )
 @jobs_option
 @quiet_option
+@dynamic_options
 def fit(
     corpus: tuple[str, ...],
     k: int,
@@ -161,6 +168,7 @@ def fit(
     check_table_path("--topics-out", topics_out)
     check_table_path("--doc-topics-out", doc_topics_out)
     corpus_kw = pop_corpus_options(kw)
+    dyn = pop_dynamic_options(kw)
     vec_config = vectorizer_config(kw)
     config = nmf_config(k, kw)
     # every output is settled before the work starts: a typo in a path must not cost a fit
@@ -177,7 +185,8 @@ def fit(
     )
     for stop_file in stop_word_files(kw.get("stop_words")):
         plan.input("--stop-words", stop_file)
-    documents = load_corpus(corpus, corpus_kw)
+    with column_errors({dyn["time_column"]: "time_column"}):
+        documents = load_corpus(corpus, corpus_kw, (dyn["time_column"],) if dyn["windows"] else ())
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
 
@@ -196,8 +205,9 @@ def fit(
         def on_iteration(i: int, loss: float) -> None:
             update(description=f"Fitting {k} topics: iteration {i}, loss {loss:.6g}")
 
+        training, windows = windows_for_fit(documents, dyn)
         out = fit_model(
-            documents,
+            training,
             vec_config,
             config,
             n_jobs=jobs,
@@ -205,6 +215,7 @@ def fit(
             on_document=on_document if report.interactive else None,
             on_iteration=on_iteration if report.interactive else None,
             on_vectorized=on_vectorized if report.interactive else None,
+            windows=windows,
         )
     fitted = out.model
     stats = fitted.stats

@@ -77,6 +77,12 @@ PARAM_OPTIONS: dict[str, str] = {
     "min_weight": "--min-weight",
     "snippet_chars": "--snippet-chars",
     "labels": "TOPIC=LABEL",
+    "time_column": "--time-column",
+    "group_column": "--group-column",
+    "label_column": "--label-column",
+    "time_format": "--time-format",
+    "bins": "--bins",
+    "windows": "--windows",
 }
 
 # what to do about an input problem tied to a parameter (exit 1 errors)
@@ -103,6 +109,10 @@ _ADVICE: dict[str, str] = {
     "top_n": "lower --top",
     "model": "fit one with 'topicnmf fit CORPUS -m PATH', or name another with -m "
     "(or TOPICNMF_MODEL)",
+    "time_column": "use --time-column to choose the column that holds the dates, and "
+    "--time-format for dates that are not ISO 8601 or years",
+    "group_column": "use --group-column to choose the column that holds the groups",
+    "label_column": "use --label-column to choose the column that holds the labels",
 }
 
 
@@ -406,7 +416,11 @@ def pop_corpus_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: kwargs.pop(k) for k in CORPUS_KEYS if k in kwargs}
 
 
-def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> Any:
+def load_corpus(
+    sources: tuple[str, ...] | list[str],
+    opts: dict[str, Any],
+    metadata_columns: tuple[str, ...] = (),
+) -> Any:
     """Open the corpus (checks paths and options; reads nothing yet)."""
     from topicnmf.corpus import load_corpus as _load
 
@@ -434,6 +448,7 @@ def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> A
             download=bool(opts.get("download")),
             categories=categories,
             remove=remove,
+            metadata_columns=metadata_columns,
         )
 
 
