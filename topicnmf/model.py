@@ -47,6 +47,8 @@ from topicnmf.vectorize import Vectorizer, VectorizerConfig
 if TYPE_CHECKING:
     import pandas as pd
 
+    from topicnmf.tree import TopicTree
+
 __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
@@ -102,6 +104,9 @@ class TopicModel:
         A dynamic model's window topics (``fit(windows=...)``); None otherwise.
     format_version : int
         Format of the file the model was read from.
+    tree : TopicTree or None
+        The topic hierarchy whose leaves are the topics (a model made by
+        :func:`topicnmf.tree.fit_tree`).
     """
 
     H: np.ndarray
@@ -120,6 +125,7 @@ class TopicModel:
     sources: TrainingSources | None = None
     windows: WindowTopics | None = None
     format_version: int = FORMAT_VERSION
+    tree: TopicTree | None = None
 
     # -- description ---------------------------------------------------------------------
     @property
