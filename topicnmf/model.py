@@ -41,6 +41,7 @@ from topicnmf.quality import (
     relative_error,
     top_indices,
 )
+from topicnmf.seeds import SeedTopic, seed_guidance, seed_labels, seed_recall
 from topicnmf.vectorize import Vectorizer, VectorizerConfig
 
 if TYPE_CHECKING:
@@ -99,6 +100,11 @@ class TopicModel:
         documents were not a :class:`~topicnmf.corpus.Corpus`, or for older models).
     format_version : int
         Format of the file the model was read from.
+    seed_topics : list of SeedTopic or None
+        Guided topics: topics 0..s-1 were seeded with these words (those found in the
+        vocabulary), under these labels.
+    seed_strength : float
+        The strength of the seeded topics' pull (see :mod:`topicnmf.nmf._guided`).
     """
 
     H: np.ndarray
@@ -116,6 +122,8 @@ class TopicModel:
     dominant_count: np.ndarray | None = None
     sources: TrainingSources | None = None
     format_version: int = FORMAT_VERSION
+    seed_topics: list[SeedTopic] | None = None
+    seed_strength: float = 0.0
 
     # -- description ---------------------------------------------------------------------
     @property
@@ -295,6 +303,14 @@ class TopicModel:
             n_undominated=None if counts is None else int(n_docs - sum(counts.tolist())),
         )
 
+    def seed_recall(self, top_n: int = 10) -> list[tuple[str, int, int]]:
+        """For each seeded topic: its label, how many of its seed words are among its
+        ``top_n`` terms, and how many seed words it has. Empty for an unguided model."""
+        if not self.seed_topics:
+            return []
+        found = seed_recall(self.H, self.seed_topics, self.vocabulary, top_n)
+        return [(t.label, f, len(t.words)) for t, f in zip(self.seed_topics, found, strict=True)]
+
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to ``path`` (an .npz), atomically; see :mod:`topicnmf.modelfile`."""
@@ -403,15 +419,20 @@ def creation_time() -> str:
         return ""
 
 
-def order_topics(W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def order_topics(
+    W: np.ndarray, H: np.ndarray, fixed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort topics by their share of the reconstruction, largest first.
 
     The share of topic t is ``sum(W[:, t]) * sum(H[t, :])`` divided by the sum over topics:
     the part of ``sum(W @ H)`` it explains. It does not depend on how the scale is split
-    between W and H. Ties keep the solver's order, so the result is deterministic.
+    between W and H. Ties keep the solver's order, so the result is deterministic. The
+    first ``fixed`` topics (seeded topics) keep their places; only the others are sorted.
     """
     share = _topic_share(W, H)
-    order = np.argsort(-share, kind="stable")
+    order = np.concatenate(
+        [np.arange(fixed), fixed + np.argsort(-share[fixed:], kind="stable")]
+    ).astype(np.intp)
     return W[:, order], H[order], share[order]
 
 
@@ -493,6 +514,8 @@ def fit(
     on_document: Callable[[int], None] | None = None,
     on_iteration: Callable[[int, float], None] | None = None,
     on_vectorized: Callable[[int, int, int], None] | None = None,
+    seed_topics: Sequence[SeedTopic] | None = None,
+    seed_strength: float = 0.01,
 ) -> FitOutput:
     """Fit a topic model to a stream of documents.
 
@@ -512,6 +535,13 @@ def fit(
         Keep the training ids and W in the model.
     on_document, on_iteration, on_vectorized : callables, optional
         Progress hooks: documents read so far; (iteration, loss); (docs, terms, nonzeros).
+    seed_topics : sequence of SeedTopic, optional
+        Guided topics (:func:`topicnmf.seeds.read_seed_topics`): they become topics 0..s-1,
+        in this order, with their labels. Seed words missing from the vocabulary are
+        dropped with a warning.
+    seed_strength : float
+        How strongly the seeded topics are pulled towards their seed words (see
+        :mod:`topicnmf.nmf._guided`); 0 only starts them from their seeds.
 
     Returns
     -------
@@ -526,10 +556,13 @@ def fit(
     if on_vectorized is not None:
         on_vectorized(V.shape[0], V.shape[1], int(V.nnz))
     _check_k(nmf_config.n_components, *V.shape)
+    guidance, seeds = None, None
+    if seed_topics:
+        guidance, seeds = seed_guidance(seed_topics, vectorizer, seed_strength)
     t1 = time.perf_counter()
-    result = fit_nmf(V, nmf_config, n_threads=n_jobs, callback=on_iteration)
+    result = fit_nmf(V, nmf_config, n_threads=n_jobs, callback=on_iteration, guidance=guidance)
     t2 = time.perf_counter()
-    _, H, _ = order_topics(result.W, result.H)
+    _, H, _ = order_topics(result.W, result.H, fixed=len(seeds or ()))
     H = scale_topics(H).astype(np.float32, copy=False)  # as stored
     # The weights reported for the training documents are computed exactly as `assign`
     # computes them (same function, same topics), so the two always agree.
@@ -553,6 +586,9 @@ def fit(
         reference=TrainingIncidence.from_matrix(V, top_columns),
         dominant_count=dominance_counts(W)[0],
         sources=_training_sources(documents),
+        labels=seed_labels(seeds, nmf_config.n_components) if seeds else None,
+        seed_topics=seeds,
+        seed_strength=float(seed_strength) if seeds else 0.0,
     )
     return FitOutput(
         model=model,

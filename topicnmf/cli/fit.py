@@ -10,6 +10,7 @@ import click
 from topicnmf._text import count
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
+    FiniteFloat,
     corpus_options,
     jobs_option,
     load_corpus,
@@ -18,6 +19,7 @@ from topicnmf.cli.options import (
     nmf_options,
     pop_corpus_options,
     quiet_option,
+    usage_errors,
     vectorizer_config,
     vectorizer_options,
 )
@@ -120,6 +122,22 @@ def check_table_path(option: str, path: str | None) -> None:
     show_default=True,
     help="Terms per topic in the topic table.",
 )
+@click.option(
+    "--seed-topics",
+    type=click.Path(dir_okay=False),
+    help="Guided topics: a file of lines 'Label: word, word, \"two words\"' ('#' comments). "
+    "They become the first topics, with their labels; the rest are found freely. Use it when "
+    "you know some topics you want to see.",
+)
+@click.option(
+    "--seed-strength",
+    type=FiniteFloat(min=0),
+    default=0.01,
+    show_default=True,
+    help="Pull of the seeded topics towards their seed words (a penalty on H, scaled by the "
+    "number of documents like --alpha-h); 0 only starts them from the seeds. Raise it if "
+    "seeded topics drift from their words.",
+)
 @jobs_option
 @quiet_option
 def fit(
@@ -132,6 +150,8 @@ def fit(
     doc_topics_out: str | None,
     save_doc_topics: bool,
     top: int,
+    seed_topics: str | None,
+    seed_strength: float,
     jobs: int | None,
     quiet: bool,
     **kw: Any,
@@ -177,6 +197,7 @@ def fit(
     )
     if kw_stop_file(kw):
         plan.input("--stop-words", kw["stop_words"])
+    seeds = read_seeds(seed_topics, config, plan)
     documents = load_corpus(corpus, corpus_kw)
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
@@ -205,6 +226,8 @@ def fit(
             on_document=on_document if report.interactive else None,
             on_iteration=on_iteration if report.interactive else None,
             on_vectorized=on_vectorized if report.interactive else None,
+            seed_topics=seeds,
+            seed_strength=seed_strength,
         )
     fitted = out.model
     stats = fitted.stats
@@ -250,3 +273,21 @@ def fit(
 def kw_stop_file(kw: dict[str, Any]) -> bool:
     spec = str(kw.get("stop_words") or "")
     return spec.lower() not in ("english", "none", "") and os.path.exists(spec)
+
+
+def read_seeds(path: str | None, config: Any, plan: OutputPlan) -> Any:
+    """The seed topics of --seed-topics, read and checked before any work (None without)."""
+    if path is None:
+        return None
+    from topicnmf.nmf import check_guided_config
+    from topicnmf.seeds import read_seed_topics
+
+    with usage_errors():
+        check_guided_config(config)
+    plan.input("--seed-topics", path)
+    seeds = read_seed_topics(path)
+    if len(seeds) > config.n_components:
+        raise click.UsageError(
+            f"--seed-topics {path!r} names {len(seeds)} topics, more than -k {config.n_components}"
+        )
+    return seeds
