@@ -7,10 +7,11 @@ sharing one Gram matrix G (k x k): min_{x >= 0} 0.5 x^T G x - b^T x for every co
 They are solved by block principal pivoting (Kim & Park 2011, "Fast nonnegative matrix
 factorization: an active-set-like method and comparisons"): guess which variables are
 positive (the passive set), solve the unconstrained system on them, and exchange every
-variable that breaks a KKT condition at once (the systems of all columns are solved in one
-batched LAPACK call). When the number of infeasible variables stops falling, the exchanges
-are limited (three tries of full exchange, then Murty's one-at-a-time rule), which
-guarantees termination in exact arithmetic; a column that still has not settled after
+variable that breaks a KKT condition at once (the systems of all columns with the same
+number of passive variables are solved in one batched LAPACK call). When the number of
+infeasible variables stops falling, the exchanges are limited (three tries of full
+exchange, then Murty's one-at-a-time rule), which guarantees termination in exact
+arithmetic; a column that still has not settled after
 ``MAX_PIVOTS`` rounds (rounding on a nearly singular G can make the rule cycle) is finished
 by the classical active-set method of Lawson and Hanson on its own.
 
@@ -36,50 +37,51 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_PIVOTS = 50
 # Full exchanges allowed without a fall in the number of infeasible variables (Kim & Park).
 FULL_EXCHANGE_TRIES = 3
-# Columns per batched solve (a stack of k x k systems: 4096 * 20 * 20 doubles is 13 MB).
+# Columns per batched solve (a stack of p x p systems: 4096 * 20 * 20 doubles is 13 MB).
 _BATCH = 4096
 
 
 def _solve_groups(G: np.ndarray, B: np.ndarray, P: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """X[:, cols] solving G[P, P] x_P = b_P with x = 0 off P, for each column's own P.
 
-    The systems are batched: each column's G is G with the rows and columns off its passive
-    set replaced by those of the identity (and b zeroed there), so one LAPACK call solves a
-    stack of them. A singular stack (a passive set on dependent columns) is solved pattern
-    by pattern in the least-squares sense instead.
+    The systems are batched by passive-set size p: a stack of the p x p systems of all
+    columns with p passive variables is solved by one LAPACK call (on 20 Newsgroups, k = 20,
+    half the columns have a passive set of their own, and p is 6 to 9, so grouping by set
+    would save little and solving k x k systems would cost 10 to 30 times the flops). A
+    singular stack (a passive set on dependent columns) is solved pattern by pattern in
+    the least-squares sense instead.
     """
     k = G.shape[0]
     X = np.zeros((k, cols.size))
-    eye = np.eye(k, dtype=bool)
-    for lo in range(0, cols.size, _BATCH):
-        part = cols[lo : lo + _BATCH]
-        mask = P[:, part].T  # (c, k)
-        both = mask[:, :, None] & mask[:, None, :]
-        stack = np.where(both, G, 0.0)
-        stack[:, eye] = np.where(mask, np.diagonal(G), 1.0)
-        rhs = np.where(mask, B[:, part].T, 0.0)
-        try:
-            sol = np.linalg.solve(stack, rhs[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            sol = _lstsq_patterns(G, rhs, mask)
-        X[:, lo : lo + part.size] = sol.T
+    mask = P[:, cols]
+    sizes = mask.sum(axis=0)
+    for p in np.unique(sizes):
+        if p == 0:
+            continue
+        members_all = np.flatnonzero(sizes == p)
+        for lo in range(0, members_all.size, _BATCH):
+            members = members_all[lo : lo + _BATCH]
+            # each member's passive variables, in increasing order (row-major nonzero)
+            idx = np.nonzero(mask[:, members].T)[1].reshape(members.size, p)
+            stack = G[idx[:, :, None], idx[:, None, :]]
+            rhs = B[idx, cols[members][:, None]]
+            try:
+                sol = np.linalg.solve(stack, rhs[:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                sol = _lstsq_patterns(G, rhs, idx)
+            X[idx, members[:, None]] = sol
     return X
 
 
-def _lstsq_patterns(G: np.ndarray, rhs: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Least-squares solutions of the masked systems, one factorization per pattern."""
+def _lstsq_patterns(G: np.ndarray, rhs: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Least-squares solutions of the systems G[i, i] x = rhs for each row i of idx."""
     sol = np.zeros_like(rhs)
-    patterns, group = np.unique(mask, axis=0, return_inverse=True)
+    patterns, group = np.unique(idx, axis=0, return_inverse=True)
     group = group.ravel()
     for g, passive in enumerate(patterns):
-        if not passive.any():
-            continue
         members = np.flatnonzero(group == g)
-        idx = np.flatnonzero(passive)
-        Gp = G[np.ix_(idx, idx)]
-        sol[np.ix_(members, idx)] = np.linalg.lstsq(Gp, rhs[np.ix_(members, idx)].T, rcond=None)[
-            0
-        ].T
+        Gp = G[np.ix_(passive, passive)]
+        sol[members] = np.linalg.lstsq(Gp, rhs[members].T, rcond=None)[0].T
     return sol
 
 
