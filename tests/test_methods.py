@@ -271,9 +271,10 @@ def test_a_seed_topic_with_no_known_word_is_refused():
 
 
 def test_the_pull_keeps_a_seeded_topic_on_its_seed_words():
-    # Two topics for four themes: a topic must share its weight among several themes. The
-    # pull holds the seeded topic's weight on its seed words; the start alone does not.
-    def seed_mass(strength: float) -> tuple[float, list[str]]:
+    # Two topics for four themes: each topic must share its weight among several themes.
+    # Pulled towards the profile of its seed words, the seeded topic stays the cars theme;
+    # started from it alone, it mixes themes.
+    def top_themes(strength: float) -> set[str]:
         docs, _ = planted_docs()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TopicNMFWarning)
@@ -284,12 +285,10 @@ def test_the_pull_keeps_a_seeded_topic_on_its_seed_words():
                 seed_topics=[SeedTopic("Cars", ("brake", "clutch"))],
                 seed_strength=strength,
             ).model
-        idx = [model.vocabulary.index(w) for w in ("brake", "clutch")]
-        return float(model.H[0, idx].sum()), [t for t, _ in model.top_terms(2)[0]]
+        return {theme_of(term) for term, _ in model.top_terms(8)[0]}
 
-    loose, strong = seed_mass(0.0), seed_mass(1.0)
-    assert loose[0] < 0.3 and strong[0] > 0.8  # share of the topic's weight (rows sum to 1)
-    assert sorted(strong[1]) == ["brake", "clutch"]
+    assert top_themes(1.0) == {"cars"}
+    assert len(top_themes(0.0)) > 1
 
 
 def test_guidance_is_checked():
@@ -358,6 +357,15 @@ def test_a_bad_seed_file_stops_fit_before_reading_the_corpus(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 1
     assert "line 2" in result.stderr and "missing-corpus" not in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_seed_strength_without_seed_topics_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["fit", str(_corpus(tmp_path)), "-m", str(tmp_path / "m.npz"),
+              "--seed-strength", "0.5"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--seed-topics" in result.stderr
     assert not (tmp_path / "m.npz").exists()
 
 

@@ -132,11 +132,9 @@ def check_table_path(option: str, path: str | None) -> None:
 @click.option(
     "--seed-strength",
     type=FiniteFloat(min=0),
-    default=0.01,
-    show_default=True,
-    help="Pull of the seeded topics towards their seed words (a penalty on H, scaled by the "
-    "number of documents like --alpha-h); 0 only starts them from the seeds. Raise it if "
-    "seeded topics drift from their words.",
+    help="Pull of the seeded topics towards their seed words' profile (a penalty on H, "
+    "scaled by the number of documents like --alpha-h); 0 only starts them from the seeds. "
+    "Raise it if seeded topics drift from their words.  [default: 0.01]",
 )
 @jobs_option
 @quiet_option
@@ -151,7 +149,7 @@ def fit(
     save_doc_topics: bool,
     top: int,
     seed_topics: str | None,
-    seed_strength: float,
+    seed_strength: float | None,
     jobs: int | None,
     quiet: bool,
     **kw: Any,
@@ -197,6 +195,8 @@ def fit(
     )
     if kw_stop_file(kw):
         plan.input("--stop-words", kw["stop_words"])
+    if seed_strength is not None and seed_topics is None:
+        raise click.UsageError("--seed-strength needs --seed-topics (the topics it pulls)")
     seeds = read_seeds(seed_topics, config, plan)
     documents = load_corpus(corpus, corpus_kw)
     report.reading_stdin(corpus)
@@ -227,7 +227,7 @@ def fit(
             on_iteration=on_iteration if report.interactive else None,
             on_vectorized=on_vectorized if report.interactive else None,
             seed_topics=seeds,
-            seed_strength=seed_strength,
+            seed_strength=0.01 if seed_strength is None else seed_strength,
         )
     fitted = out.model
     stats = fitted.stats

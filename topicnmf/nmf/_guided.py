@@ -10,10 +10,12 @@ During the fit the seeded rows of H are pulled towards their seed terms by the p
 
     0.5 * mu * sum_{t < s} ||H_t - T_t||^2,   mu = strength * n_samples,
 
-where T_t is the starting row p_t restricted to S_t (zero on every other term). It scales
-with n_samples like scikit-learn's alpha_H. The pull keeps the seed terms' weights near
-their starting values and shrinks the topic's other terms, so the topic stays about its
-seeds while the data decide the rest; strength 0 only starts from the seeds. The term is a
+where T_t is the seeded row's start (the seed terms' profile). It scales with n_samples
+like scikit-learn's alpha_H. The pull keeps the topic near the vocabulary of the documents
+that use its seeds, while the data reweigh it; strength 0 only starts from the seeds. (A
+target restricted to the seed terms, zero elsewhere, was tried first: on 20 Newsgroups it
+narrowed each seeded topic to its seed words, and topics that dominated 400 to 700
+documents unguided dominated 0 to 140 at strengths that kept the seeds in the top 10.) The term is a
 quadratic in each row of H, so HALS and the exact ANLS sub-problems take it by adding mu to
 the seeded diagonal entries of the Gram matrix and mu T to the right-hand side. The
 unseeded topics are found freely.
@@ -78,15 +80,16 @@ class Guidance:
 
 
 class Guide:
-    """The penalty of a :class:`Guidance` on one matrix, as the solvers use it."""
+    """The penalty of a :class:`Guidance` on one matrix, as the solvers use it.
+
+    ``H0`` is the start, whose seeded rows are the targets.
+    """
 
     def __init__(self, guidance: Guidance, ops: SparseOps, H0: np.ndarray):
         self.s = len(guidance.terms)
         self.mu = float(guidance.strength) * ops.shape[0]
         self.target = np.zeros((self.s, H0.shape[1]), dtype=H0.dtype)
-        for t, cols in enumerate(guidance.terms):
-            idx = np.asarray(cols)
-            self.target[t, idx] = H0[t, idx]
+        self.target[:] = H0[: self.s]
 
     def h_system(self, G: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """G and Q (k x m) of the H sub-problem with the pull added (copies)."""
