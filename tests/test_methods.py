@@ -399,3 +399,27 @@ def test_new_init_and_solver_reach_the_fit(tmp_path, args, key, value):
         infos[1]["fit"]["loss"],
         infos[1]["fit"]["n_iter"],
     )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: r.update(strength=-1),
+        lambda r: r.update(topics=r["topics"] * 3),  # 6 seeded topics for k = 4
+        lambda r: r["topics"][0].update(words=[]),
+        lambda r: r["topics"][0].update(label=7),
+    ],
+)
+def test_a_model_with_a_bad_seed_record_is_refused(tmp_path, change):
+    from topicnmf import modelfile
+    from topicnmf.errors import ModelFileError
+
+    arrays = modelfile.model_arrays(guided())
+    meta = json.loads(str(arrays["meta"]))
+    change(meta["seed_topics"])
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    path = tmp_path / "m.npz"
+    with open(path, "wb") as fh:
+        modelfile.write_npz(fh, arrays)
+    with pytest.raises(ModelFileError, match="seed"):
+        TopicModel.load(path)
