@@ -350,7 +350,14 @@ def test_every_member_written_is_described(hobbies_model, tmp_path):
 
     out = fit(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(), NMFConfig(n_components=3),
               save_doc_topics=True)  # fmt: skip
-    assert set(model_arrays(out.model)) == set(MEMBERS)
+    # window topics are written by dynamic fits only
+    windows = {name for name in MEMBERS if name.startswith("window_")}
+    assert set(model_arrays(out.model)) == set(MEMBERS) - windows
+    n = out.model.stats.n_documents
+    dynamic = fit(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(),
+                  NMFConfig(n_components=2), save_doc_topics=True,
+                  windows=(np.arange(n) % 2, ["2020", "2021"], ["2021", "2022"]))  # fmt: skip
+    assert set(model_arrays(dynamic.model)) == set(MEMBERS)
 
 
 def test_statistics_fields_all_have_a_type_check():
