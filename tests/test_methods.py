@@ -423,3 +423,11 @@ def test_a_model_with_a_bad_seed_record_is_refused(tmp_path, change):
         modelfile.write_npz(fh, arrays)
     with pytest.raises(ModelFileError, match="seed"):
         TopicModel.load(path)
+
+
+def test_guided_topics_do_not_combine_with_dynamic_topics():
+    docs, _ = planted_docs()
+    windows = ([i % 2 for i in range(len(docs))], ["2020", "2021"], ["2021", "2022"])
+    with pytest.raises(ParameterError) as info:
+        fit(docs, VectorizerConfig(), NMFConfig(4), seed_topics=SEEDS, windows=windows)
+    assert info.value.param == "seed_topics"
