@@ -358,7 +358,7 @@ def test_library_frames_are_dataframes():
 
 @requires_newsgroups
 def test_20newsgroups_nmi_matches_the_readme(tmp_path, news_archive):
-    """README: NMI 0.360 over the 10,991 train documents with a dominant topic (compatible rules)."""
+    """README: NMI 0.360 over the 10,991 train documents with a dominant topic (sklearn rules)."""
     from topicnmf import NMFConfig, VectorizerConfig, fit, load_corpus
 
     home = news_archive.parent

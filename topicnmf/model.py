@@ -48,6 +48,8 @@ from topicnmf.vectorize import Vectorizer, VectorizerConfig
 if TYPE_CHECKING:
     import pandas as pd
 
+    from topicnmf.tree import TopicTree
+
 __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
@@ -108,6 +110,9 @@ class TopicModel:
         vocabulary), under these labels.
     seed_strength : float
         The strength of the seeded topics' pull (see :mod:`topicnmf.nmf._guided`).
+    tree : TopicTree or None
+        The topic hierarchy whose leaves are the topics (a model made by
+        :func:`topicnmf.tree.fit_tree`).
     """
 
     H: np.ndarray
@@ -128,6 +133,7 @@ class TopicModel:
     format_version: int = FORMAT_VERSION
     seed_topics: list[SeedTopic] | None = None
     seed_strength: float = 0.0
+    tree: TopicTree | None = None
 
     # -- description ---------------------------------------------------------------------
     @property
