@@ -358,13 +358,13 @@ def test_library_frames_are_dataframes():
 
 @requires_newsgroups
 def test_20newsgroups_nmi_matches_the_readme(tmp_path, news_archive):
-    """README: NMI 0.360 over the 10,991 train documents that have a dominant topic."""
+    """README: NMI 0.360 over the 10,991 train documents with a dominant topic (sklearn rules)."""
     from topicnmf import NMFConfig, VectorizerConfig, fit, load_corpus
 
     home = news_archive.parent
     model = tmp_path / "ng.npz"
     corpus = load_corpus(["20newsgroups:train"], data_home=home)
-    fit(corpus, VectorizerConfig(), NMFConfig(n_components=20)).model.save(model)
+    fit(corpus, VectorizerConfig.sklearn_compatible(), NMFConfig(n_components=20)).model.save(model)
     out = ok(["evaluate", model, "20newsgroups:train", "--data-home", home, "--label-column",
               "newsgroup", "--format", "json", "-q"]).stdout  # fmt: skip
     labels = json.loads(out)["labels"]

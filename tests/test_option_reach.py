@@ -276,6 +276,9 @@ def _invoke(command: str, tmp: Path, corpus, *extra):
         args = ["assign", "-m", _reference_model(tmp), corpus, "--format", "csv", "-q"]
     elif command == "evaluate":
         args = ["evaluate", "-m", _reference_model(tmp), corpus, "--format", "json", "-q"]
+    elif command == "tree":
+        args = ["tree", corpus, "-k", 2, "--min-df", 1, "--max-df", 1.0, "--format", "json",
+                "--docs", "-q"]  # fmt: skip
     else:
         args = ["select-k", corpus, "--k", "2", "--runs", 0, "--min-df", 1, "--format", "csv",
                 "--top", 2]  # fmt: skip
@@ -1084,6 +1087,95 @@ CHECKS.update(context_checks())
 CHECKS.update(report_context_checks())
 
 
+# -- tree: its own options, and the corpus and vectorizer settings of fit -------------------
+
+
+def _tree(tmp: Path, *extra, corpus=HOBBIES, k=3) -> tuple[dict, str]:
+    """A tree of the hobbies corpus written as a model: (info JSON, tree JSON)."""
+    model = tmp / f"tree{len(list(tmp.glob('tree*.npz')))}.npz"
+    out = ok(["tree", corpus, "-k", k, "-m", model, "-q", "--format", "json", *extra]).stdout
+    info = json.loads(ok(["info", model, "--format", "json"]).stdout)
+    return info, out
+
+
+for _option in CORPUS_OPTIONS:
+    CHECKS[("tree", _option)] = lambda tmp, fit, o=_option: _corpus_check(o, "tree", tmp)
+
+
+@check("tree", "k", "model")
+def _(tmp, fit):
+    info, out = _tree(tmp, k=4)
+    assert info["topics"] == 4 and len(json.loads(out)["children"]) == 2
+    assert _tree(tmp, k=2)[0]["topics"] == 2
+
+
+@check("tree", "output", "fmt")
+def _(tmp, fit):
+    ok(["tree", HOBBIES, "-k", 2, "-o", tmp / "t.json", "-q"])
+    assert json.loads((tmp / "t.json").read_text())["node"] == 0
+    tsv = ok(["tree", HOBBIES, "-k", 2, "--format", "tsv", "-q"]).stdout
+    assert tsv.startswith("node\tparent\tdepth")
+
+
+@check("tree", "top")
+def _(tmp, fit):
+    out = json.loads(ok(["tree", HOBBIES, "-k", 2, "--format", "json", "-n", 3, "-q"]).stdout)
+    assert len(out["terms"]) == 3 and len(out["children"][0]["terms"]) == 3
+
+
+@check("tree", "max_depth")
+def _(tmp, fit):
+    rows = ok(["tree", HOBBIES, "-k", 4, "--format", "csv", "-q"]).stdout.splitlines()[1:]
+    cut = ok(["tree", HOBBIES, "-k", 4, "--format", "csv", "-q", "--depth", 1]).stdout
+    assert len(rows) == 7 and len(cut.splitlines()) == 1 + 3
+    root = json.loads(ok(["tree", HOBBIES, "-k", 4, "--format", "json", "--depth", 0]).stdout)
+    assert root["children"] == []
+
+
+@check("tree", "with_docs")
+def _(tmp, fit):
+    plain = json.loads(ok(["tree", HOBBIES, "-k", 2, "--format", "json", "-q"]).stdout)
+    docs = json.loads(ok(["tree", HOBBIES, "-k", 2, "--format", "json", "--docs", "-q"]).stdout)
+    assert "documents" not in plain and len(docs["documents"]) == 72
+
+
+@check("tree", "seed")
+def _(tmp, fit, monkeypatch=None):
+    seen = _spy(monkeypatch, "topicnmf.tree", "rank2_nmf", "seed")
+    a = _tree(tmp, "--seed", "5")
+    assert seen and set(seen) == {5}
+    assert a[0]["nmf"]["seed"] == 5
+    # on a corpus with loose structure the random start changes the splits
+    outs = {_tree(tmp, "--seed", s, corpus=NEWS, k=3)[1] for s in ("0", "1", "2", "3")}
+    assert len(outs) > 1
+
+
+@check("tree", "quiet")
+def _(tmp, fit):
+    loud = ok(["tree", HOBBIES, "-k", 2, "--format", "csv"])
+    quiet = ok(["tree", HOBBIES, "-k", 2, "--format", "csv", "-q"])
+    assert loud.stderr and not quiet.stderr and loud.stdout == quiet.stdout
+
+
+def _tree_vectorizer(tmp: Path, name: str) -> None:
+    args, key, value = {
+        **_VECTORIZER,
+        "lowercase": (["--no-lowercase"], "lowercase", False),
+        "stop_words": (["--stop-words", "none"], "stop_words", []),
+        "sublinear_tf": (["--sublinear-tf"], "sublinear_tf", True),
+        "norm": (["--norm", "l1"], "norm", "l1"),
+        "no_idf": (["--no-idf"], "use_idf", False),
+    }[name]
+    base, base_out = _tree(tmp)
+    info, out = _tree(tmp, *args)
+    assert info["vectorizer"][key] == value, (name, info["vectorizer"][key])
+    assert out != base_out, name
+
+
+for _option in (*_VECTORIZER, "lowercase", "stop_words", "sublinear_tf", "norm", "no_idf"):
+    CHECKS[("tree", _option)] = lambda tmp, fit, o=_option: _tree_vectorizer(tmp, o)
+
+
 # -- the meta-test and the runner ----------------------------------------------------------
 
 
@@ -1113,3 +1205,57 @@ def test_option_reaches_the_library(key, tmp_path, monkeypatch):
     if "monkeypatch" in params:
         kwargs["monkeypatch"] = monkeypatch
     fn(tmp_path, Fit(tmp_path), **kwargs)
+
+
+# -- guided topics -------------------------------------------------------------------------
+
+
+def _seed_file(tmp: Path) -> Path:
+    path = tmp / "seeds.txt"
+    path.write_text("# hobbies\nGarden: soil, compost\nSky: telescope, galaxy\n")
+    return path
+
+
+@check("fit", "seed_topics")
+def _(tmp, fit):
+    _, base = fit()
+    _, seeded = fit("--seed-topics", _seed_file(tmp))
+    labels = [line.split(",")[1] for line in seeded.splitlines()[1:]]
+    assert labels[0] == "Garden" and "Sky" in labels
+    assert "Garden" not in base
+
+
+@check("fit", "seed_strength")
+def _(tmp, fit):
+    seeds = _seed_file(tmp)
+    a, _ = fit("--seed-topics", seeds, "--seed-strength", "0")
+    b, _ = fit("--seed-topics", seeds, "--seed-strength", "1")
+    assert a["fit"]["loss"] != b["fit"]["loss"]
+
+
+def _tree_rule(tmp: Path, monkeypatch, name: str) -> None:
+    import topicnmf.vectorize as vec_mod
+    from topicnmf.config import stop_words_for
+
+    configs: list = []
+    real_vec = vec_mod.Vectorizer
+
+    class SpyVectorizer(real_vec):  # type: ignore[misc, valid-type]
+        def __init__(self, config, *args, **kwargs):
+            configs.append(config)
+            super().__init__(config, *args, **kwargs)
+
+    monkeypatch.setattr(vec_mod, "Vectorizer", SpyVectorizer)
+    args, field, expected = _RULE_FIELDS[name]
+    if name == "language":
+        expected = stop_words_for("french")
+    ok(["tree", HOBBIES, "-k", 2, "-q", "--format", "csv", *args])
+    ok(["tree", HOBBIES, "-k", 2, "-q", "--format", "csv"])
+    assert getattr(configs[0], field) == expected, (name, getattr(configs[0], field))
+    assert getattr(configs[1], field) != expected, name
+
+
+for _name in _RULE_FIELDS:
+    CHECKS[("tree", _name)] = lambda tmp, fit, monkeypatch=None, n=_name: _tree_rule(
+        tmp, monkeypatch, n
+    )

@@ -15,7 +15,8 @@ member                 content
 ``format_version``     integer scalar, currently 1
 ``meta``               JSON text: NMF settings, fit statistics, versions, corpus
                        fingerprint, creation time ("" unless ``SOURCE_DATE_EPOCH`` was set),
-                       the training sources and how they were read (optional)
+                       the training sources and how they were read (optional), the
+                       guided topics' labels, seed words and strength (optional)
 ``H``                  float32 (k, n), topic-term weights; each row sums to 1 (or is 0)
 ``topic_share``        float64 (k,), each topic's share of the training reconstruction
 ``labels``             str (k,), user labels ("" when unset)
@@ -31,6 +32,9 @@ member                 content
 ``window_*``           optional, dynamic models: window topics (float32 (wt, n), rows
                        summing to 1), their window and topic (int (wt,)), and each
                        window's start and end (str (w,)); :class:`WindowTopics`
+``tree_*``             optional: the topic tree whose leaves are the topics
+                       (:mod:`topicnmf.tree`): per node its parent (-1 for the root), topic
+                       (-1 for an inner node), documents, share, split score and top terms
 =====================  =================================================================
 
 Reading checks what a file declares against what it holds and what a model needs, in an
@@ -84,6 +88,7 @@ from topicnmf.vectorize.arrays import RULE_ARRAYS
 
 if TYPE_CHECKING:
     from topicnmf.model import TopicModel
+    from topicnmf.tree import TopicTree
 
 __all__ = [
     "FORMAT_VERSION",
@@ -311,6 +316,13 @@ MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "window_dynamic": ("i", ("wt",)),
     "window_starts": ("U", ("w",)),
     "window_ends": ("U", ("w",)),
+    "tree_parent": ("i", ("t",)),
+    "tree_topic": ("i", ("t",)),
+    "tree_n_docs": ("i", ("t",)),
+    "tree_share": ("f8", ("t",)),
+    "tree_score": ("f8", ("t",)),
+    "tree_terms": ("i", ("t", "u")),
+    "tree_weights": ("f8", ("t", "u")),
 }
 OPTIONAL_GROUPS = (
     ("W", "doc_ids_utf8", "doc_ids_offsets"),
@@ -318,7 +330,9 @@ OPTIONAL_GROUPS = (
     ("dominant_count",),
     tuple(name for name in MEMBERS if name.startswith("vec_") and name[4:] in RULE_ARRAYS),
     ("window_H", "window_of", "window_dynamic", "window_starts", "window_ends"),
-)
+    ("tree_parent", "tree_topic", "tree_n_docs", "tree_share", "tree_score", "tree_terms",
+     "tree_weights"),
+)  # fmt: skip
 # what each dimension is, for messages
 _DIMENSIONS = {
     "k": "topics",
@@ -337,6 +351,8 @@ _DIMENSIONS = {
     "m": "removal rules",
     "wt": "window topics",
     "w": "time windows",
+    "t": "tree nodes",
+    "u": "top terms per tree node",
 }
 _KIND_NAMES = {"i": "integer", "b": "bool", "U": "text", "f4": "float32", "f8": "float64",
                "u1": "uint8"}  # fmt: skip
@@ -358,6 +374,11 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
     }
     if model.sources is not None:
         meta["sources"] = dataclasses.asdict(model.sources)
+    if model.seed_topics:
+        meta["seed_topics"] = {
+            "strength": model.seed_strength,
+            "topics": [{"label": t.label, "words": list(t.words)} for t in model.seed_topics],
+        }
     arrays: dict[str, np.ndarray] = {
         "magic": np.array(MAGIC),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
@@ -381,7 +402,29 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
         arrays["W"] = np.ascontiguousarray(model.W, dtype=np.float32)
     if model.windows is not None:
         arrays.update(model.windows.to_arrays())
+    if model.tree is not None:
+        arrays.update(_tree_arrays(model.tree))
     return arrays
+
+
+def _tree_arrays(tree: TopicTree) -> dict[str, np.ndarray]:
+    """The topic tree: one entry per node; top terms padded with column -1 (weight 0)."""
+    nodes = tree.nodes
+    width = max([len(node.term_ids) for node in nodes] + [1])
+    terms = np.full((len(nodes), width), -1, dtype=np.int64)
+    weights = np.zeros((len(nodes), width), dtype=np.float64)
+    for i, node in enumerate(nodes):
+        terms[i, : len(node.term_ids)] = node.term_ids
+        weights[i, : len(node.weights)] = node.weights
+    return {
+        "tree_parent": np.array([-1 if n.parent is None else n.parent for n in nodes], np.int64),
+        "tree_topic": np.array([-1 if n.topic is None else n.topic for n in nodes], np.int64),
+        "tree_n_docs": np.array([n.n_docs for n in nodes], np.int64),
+        "tree_share": np.array([n.share for n in nodes], np.float64),
+        "tree_score": np.array([0.0 if n.score is None else n.score for n in nodes], np.float64),
+        "tree_terms": terms,
+        "tree_weights": weights,
+    }
 
 
 def write(path: str | os.PathLike[str], model: TopicModel) -> None:
@@ -660,6 +703,7 @@ class _Reader:
             "W": None,
             "reference": None,
             "dominant_count": None,
+            "tree": None,
         }
         if "W" in self.infos:
             parts["doc_ids"] = _strings(
@@ -678,7 +722,61 @@ class _Reader:
             parts["dominant_count"] = counts
         if "window_H" in self.infos:
             parts["windows"] = self._windows()
+        if "tree_parent" in self.infos:
+            parts["tree"] = self._tree(parts["vectorizer"].vocabulary, n_documents)
         return parts
+
+    def _tree(self, vocabulary: list[str], n_documents: int) -> TopicTree:
+        """The topic tree: a binary tree whose k leaves are the topics, each once."""
+        from topicnmf.tree import TopicTree, TreeNode
+
+        k, t = self.dim("k"), self.dim("t")
+        a = {name: self._array("tree_" + name) for name in
+             ("parent", "topic", "n_docs", "share", "score", "terms", "weights")}  # fmt: skip
+        for name in ("share", "score", "weights"):
+            _check_values("tree_" + name, a[name])
+        parent = a["parent"].astype(np.int64)
+        topic = a["topic"].astype(np.int64)
+        n_docs = a["n_docs"].astype(np.int64)
+        terms = a["terms"].astype(np.int64)
+        if t != 2 * k - 1:
+            raise _Invalid(
+                f"the topic tree has {t} nodes; a binary tree of {k} leaves has {2 * k - 1}"
+            )
+        # every node after the root has an earlier parent, which has exactly two children
+        if parent[0] != -1 or np.any(parent[1:] < 0) or np.any(parent[1:] >= np.arange(1, t)):
+            raise _Invalid("the topic tree's parents are inconsistent")
+        children = np.bincount(parent[1:], minlength=t)
+        if np.any((children != 0) & (children != 2)):
+            raise _Invalid("a node of the topic tree does not have two children")
+        leaf = children == 0
+        if np.any(topic[~leaf] != -1) or sorted(topic[leaf].tolist()) != list(range(k)):
+            raise _Invalid("the topic tree's leaves are not the model's topics, each once")
+        sums = np.bincount(parent[1:], weights=n_docs[1:].astype(np.float64), minlength=t)
+        if np.any(n_docs < 0) or n_docs[0] > n_documents or np.any(sums[~leaf] != n_docs[~leaf]):
+            raise _Invalid("the topic tree's document counts do not add up")
+        if np.any(terms < -1) or np.any(terms >= self.dim("n")):
+            raise _Invalid("the topic tree names a term column outside the vocabulary")
+        kids: list[list[int]] = [[] for _ in range(t)]
+        for i in range(1, t):
+            kids[int(parent[i])].append(i)
+        nodes = []
+        for i in range(t):
+            kept = terms[i] >= 0
+            nodes.append(
+                TreeNode(
+                    id=i,
+                    parent=None if i == 0 else int(parent[i]),
+                    children=tuple(kids[i]),
+                    n_docs=int(n_docs[i]),
+                    share=float(a["share"][i]),
+                    term_ids=terms[i][kept],
+                    weights=a["weights"][i][kept].astype(np.float64),
+                    topic=int(topic[i]) if leaf[i] else None,
+                    score=None if leaf[i] else float(a["score"][i]),
+                )
+            )
+        return TopicTree(nodes, vocabulary)
 
     def _windows(self) -> WindowTopics:
         H = self._array("window_H")
@@ -849,12 +947,39 @@ def _parse_meta(meta: np.ndarray, k: int) -> dict[str, Any]:
             "created": _text(record, "created"),
             "versions": _versions(record.get("versions", {})),
             "sources": _training_sources(record.get("sources")),
+            **_seed_topics(record.get("seed_topics"), k),
         }
     except (ValueError, TypeError, RecursionError) as exc:  # ParameterError is a ValueError
         raise _Invalid(f"its settings record is unreadable ({exc})") from None
     if nmf_config.n_components != k:
         raise _Invalid(f"settings say {nmf_config.n_components} topics but H has {k}")
     return parsed
+
+
+def _seed_topics(value: Any, k: int) -> dict[str, Any]:
+    """The guided topics (topics 0..s-1) and their strength; none for other models."""
+    if value is None:
+        return {}
+    from topicnmf.seeds import SeedTopic
+
+    if not isinstance(value, dict) or not isinstance(value.get("topics"), list):
+        raise TypeError("seed_topics is not an object with a list of topics")
+    strength = value.get("strength")
+    if not (_is_real(strength) and math.isfinite(strength) and strength >= 0):
+        raise TypeError(f"seed_topics.strength is {strength!r}, not a number >= 0")
+    topics = value["topics"]
+    if not 0 < len(topics) <= k:
+        raise TypeError(f"{len(topics)} seeded topics for {k} topics")
+    seeds = []
+    for topic in topics:
+        words = topic.get("words") if isinstance(topic, dict) else None
+        label = topic.get("label") if isinstance(topic, dict) else None
+        if not isinstance(label, str) or not isinstance(words, list) or not words:
+            raise TypeError("a seeded topic lacks its label or words")
+        if not all(isinstance(w, str) for w in words):
+            raise TypeError(f"seeded topic {label!r} has a word that is not text")
+        seeds.append(SeedTopic(label, tuple(words)))
+    return {"seed_topics": seeds, "seed_strength": float(strength)}
 
 
 def _nmf_config(record: Any) -> NMFConfig:

@@ -18,6 +18,7 @@ from topicnmf.cli.label import label
 from topicnmf.cli.quality import compare, evaluate, select_k
 from topicnmf.cli.report import report
 from topicnmf.cli.topics import info, topics
+from topicnmf.cli.tree import tree
 
 for _command in (
     fit,
@@ -32,6 +33,7 @@ for _command in (
     report,
     trends,
     groups,
+    tree,
 ):
     cli.add_command(_command)
 
