@@ -99,6 +99,12 @@ class TopicModel:
         documents were not a :class:`~topicnmf.corpus.Corpus`, or for older models).
     format_version : int
         Format of the file the model was read from.
+    topic_gram : ndarray of shape (n_topics, n_topics) or None
+        ``W.T @ W`` of the training weights per document: what ``update`` needs to weigh
+        the training documents against new ones (None for older models).
+    lineage : dict or None
+        For a model made by ``update``: ``parent`` (its fingerprint), ``documents_added``,
+        ``vocabulary`` ("fixed" or "grow"), ``terms_added``, ``training_documents``.
     """
 
     H: np.ndarray
@@ -116,6 +122,8 @@ class TopicModel:
     dominant_count: np.ndarray | None = None
     sources: TrainingSources | None = None
     format_version: int = FORMAT_VERSION
+    topic_gram: np.ndarray | None = None
+    lineage: dict[str, Any] | None = None
 
     # -- description ---------------------------------------------------------------------
     @property
@@ -553,6 +561,7 @@ def fit(
         reference=TrainingIncidence.from_matrix(V, top_columns),
         dominant_count=dominance_counts(W)[0],
         sources=_training_sources(documents),
+        topic_gram=(W.T.astype(np.float64) @ W) / max(1, W.shape[0]),
     )
     return FitOutput(
         model=model,

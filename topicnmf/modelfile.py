@@ -25,6 +25,7 @@ member                 content
                        (:class:`TrainingIncidence`), so coherence needs no corpus
 ``dominant_count``     int (k,), training documents each topic dominates
 ``doc_ids_*``, ``W``   optional: the training documents' ids and topic weights
+``topic_gram``         optional float64 (k, k): W^T W of the training weights per document
 =====================  =================================================================
 
 Reading checks what a file declares against what it holds and what a model needs, in an
@@ -249,11 +250,13 @@ MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "vec_norm": ("U", ()),
     "vec_use_idf": ("b", ()),
     "vec_smooth_idf": ("b", ()),
+    "topic_gram": ("f8", ("k", "k")),
 }
 OPTIONAL_GROUPS = (
     ("W", "doc_ids_utf8", "doc_ids_offsets"),
     ("ref_n_documents", "ref_columns", "ref_indptr", "ref_docs"),
     ("dominant_count",),
+    ("topic_gram",),
 )
 # what each dimension is, for messages
 _DIMENSIONS = {
@@ -286,6 +289,8 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
     }
     if model.sources is not None:
         meta["sources"] = dataclasses.asdict(model.sources)
+    if model.lineage is not None:
+        meta["lineage"] = model.lineage
     arrays: dict[str, np.ndarray] = {
         "magic": np.array(MAGIC),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
@@ -304,6 +309,8 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
         arrays["ref_docs"] = ref.docs
     if model.dominant_count is not None:
         arrays["dominant_count"] = np.asarray(model.dominant_count, dtype=np.int64)
+    if model.topic_gram is not None:
+        arrays["topic_gram"] = np.ascontiguousarray(model.topic_gram, dtype=np.float64)
     if model.doc_ids is not None and model.W is not None:
         arrays["doc_ids_utf8"], arrays["doc_ids_offsets"] = pack_strings(model.doc_ids)
         arrays["W"] = np.ascontiguousarray(model.W, dtype=np.float32)
@@ -600,6 +607,12 @@ class _Reader:
             if np.any(counts < 0) or sum(counts.tolist()) > n_documents:
                 raise _Invalid(f"dominant_count does not fit {n_documents} training documents")
             parts["dominant_count"] = counts
+        parts["topic_gram"] = None
+        if "topic_gram" in self.infos:
+            gram = self._array("topic_gram")
+            if not np.all(np.isfinite(gram)) or not np.allclose(gram, gram.T):
+                raise _Invalid("topic_gram is not a finite symmetric matrix")
+            parts["topic_gram"] = gram
         return parts
 
     def _vectorizer(self) -> Vectorizer:
@@ -750,6 +763,7 @@ def _parse_meta(meta: np.ndarray, k: int) -> dict[str, Any]:
             "created": _text(record, "created"),
             "versions": _versions(record.get("versions", {})),
             "sources": _training_sources(record.get("sources")),
+            "lineage": _lineage(record.get("lineage")),
         }
     except (ValueError, TypeError, RecursionError) as exc:  # ParameterError is a ValueError
         raise _Invalid(f"its settings record is unreadable ({exc})") from None
@@ -809,6 +823,31 @@ def _versions(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise TypeError("versions is not an object of texts")
     return dict(value)
+
+
+_LINEAGE_FIELDS = {
+    "parent": str,
+    "documents_added": int,
+    "vocabulary": str,
+    "terms_added": int,
+    "training_documents": int,
+}
+
+
+def _lineage(value: Any) -> dict[str, Any] | None:
+    """Where an updated model came from (see ``TopicModel.lineage``); None for a fit."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("lineage is not an object")
+    out = {}
+    for key, kind in _LINEAGE_FIELDS.items():
+        item = value.get(key)
+        ok = isinstance(item, str) if kind is str else _is_int(item) and 0 <= item < 2**63
+        if not ok:
+            raise TypeError(f"lineage.{key} is {item!r}, not {kind.__name__}")
+        out[key] = item
+    return out
 
 
 _SOURCE_VALUE_TYPES = (str, bool, type(None))

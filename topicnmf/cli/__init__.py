@@ -14,8 +14,9 @@ from topicnmf.cli.core import cli, main
 from topicnmf.cli.fit import fit
 from topicnmf.cli.quality import compare, evaluate, select_k
 from topicnmf.cli.topics import info, topics
+from topicnmf.cli.update import update
 
-for _command in (fit, topics, assign, info, evaluate, select_k, compare):
+for _command in (fit, topics, assign, info, evaluate, select_k, compare, update):
     cli.add_command(_command)
 
 __all__ = ["cli", "main"]

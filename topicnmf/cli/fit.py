@@ -29,6 +29,7 @@ from topicnmf.cli.output import (
     print_table,
     split_extension,
 )
+from topicnmf.cli.update import fit_streamed, stream_options
 
 
 def render_topics(records: list[dict[str, Any]], fmt: str, fh: IO[str] | None) -> None:
@@ -120,6 +121,12 @@ def check_table_path(option: str, path: str | None) -> None:
     show_default=True,
     help="Terms per topic in the topic table.",
 )
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="Read the corpus in passes, never all in memory (online NMF; W is not kept).",
+)
+@stream_options(passes=3)
 @jobs_option
 @quiet_option
 def fit(
@@ -134,6 +141,10 @@ def fit(
     top: int,
     jobs: int | None,
     quiet: bool,
+    stream: bool,
+    batch_size: int,
+    passes: int,
+    max_vocab_memory: int,
     **kw: Any,
 ) -> None:
     """Learn topics from a corpus and write the model.
@@ -150,6 +161,7 @@ def fit(
       topicnmf fit articles.csv -k 4 --id-column id -m articles.npz
       topicnmf fit 20newsgroups:train -k 20 --data-home ~/data
       topicnmf fit docs/ -k 8 -o topics.json --doc-topics-out weights.csv
+      topicnmf fit big.jsonl.gz -k 50 --stream --batch-size 8192
     """
     from topicnmf.export import DocTopicWriter, topic_records
 
@@ -180,6 +192,21 @@ def fit(
     documents = load_corpus(corpus, corpus_kw)
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
+
+    if stream:
+        if save_doc_topics or doc_topics_out:
+            option = "--save-doc-topics" if save_doc_topics else "--doc-topics-out"
+            raise click.UsageError(
+                f"{option} needs the training weights, which --stream does not keep; "
+                "run topicnmf assign on the corpus instead"
+            )
+        fitted = fit_streamed(
+            documents, vec_config, config, report,
+            batch_size=batch_size, passes=passes, max_vocab_memory=max_vocab_memory,
+        )  # fmt: skip
+        fitted.save(model_out.target)
+        _write_topic_tables(fitted, top, table_out, topics_file)
+        return
 
     from topicnmf.model import fit as fit_model
     from topicnmf.model import normalize_rows
@@ -239,6 +266,20 @@ def fit(
     )
     written = [path] + [p for p in (output, topics_out, doc_topics_out) if p and p != "-"]
     report.info("Wrote " + ", ".join(written))
+    records = topic_records(fitted, top)
+    if table_out.format == "table":
+        render_topics(records, "table", None)
+    else:
+        with open_text(table_out) as fh:
+            render_topics(records, table_out.format, fh)
+
+
+def _write_topic_tables(fitted: Any, top: int, table_out: Any, topics_file: Any) -> None:
+    from topicnmf.export import topic_records
+
+    if topics_file is not None:
+        with open_text(topics_file) as fh:
+            render_topics(topic_records(fitted, max(top, 10)), topics_file.format, fh)
     records = topic_records(fitted, top)
     if table_out.format == "table":
         render_topics(records, "table", None)

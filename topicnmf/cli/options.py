@@ -67,6 +67,9 @@ PARAM_OPTIONS: dict[str, str] = {
     "threshold": "--threshold",
     "batch_size": "--batch-size",
     "top_n": "--top",
+    "passes": "--passes",
+    "max_vocab_bytes": "--max-vocab-memory",
+    "vocabulary": "--vocabulary",
 }
 
 # what to do about an input problem tied to a parameter (exit 1 errors)
