@@ -236,3 +236,28 @@ def test_the_model_file_checks_gram_and_lineage(tmp_path):
             write_npz(fh, bad)
         with pytest.raises(ModelFileError, match="topic_gram|lineage"):
             TopicModel.load(path)
+
+
+def test_progress_names_the_pass_and_the_rate():
+    from topicnmf.cli.update import progress_hook
+
+    seen: list[str] = []
+    hook = progress_hook(lambda description: seen.append(description), 5)
+    hook(1, 4, 1000, 250.0)
+    hook(3, 4, 2000, 1234.0)
+    assert seen == [
+        "Pass 1/4 (counting terms): 1,000 documents, 250 documents/s",
+        "Pass 3/4 (5 topics): 2,000 documents, 1,234 documents/s",
+    ]
+
+
+def test_fit_stream_summary_gives_the_rate(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(d.text for d in planted(200)[0]) + "\n")
+    result = CliRunner().invoke(
+        cli, ["fit", str(corpus), "-k", "3", "--stream", "--passes", "2", "-m",
+              str(tmp_path / "m.npz"), "--format", "csv"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "Streamed 200 documents in 3 passes" in result.stderr
+    assert "documents/s" in result.stderr
