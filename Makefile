@@ -8,7 +8,7 @@ EDITABLE := -e . --config-settings editable_mode=compat
 BASE   := $(VENV)/.installed-base
 TOOLS  := $(VENV)/.installed-test
 
-.PHONY: all install test lint format demo bench clean
+.PHONY: all install test lint format demo bench bench-scale clean
 
 all: test lint
 
@@ -43,6 +43,10 @@ demo: $(BASE)
 
 bench: $(TOOLS)
 	$(BIN)/python bench/run_all.py
+
+# planted corpora of 10k, 100k and 1M documents; needs the bench extra for gensim
+bench-scale: $(TOOLS)
+	$(BIN)/python bench/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-model.npz demo-report.html

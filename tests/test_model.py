@@ -220,6 +220,7 @@ def _consistent(base: dict[str, np.ndarray], k: int, n: int, n_docs: int) -> dic
 
     a = dict(base)
     a.pop("H")
+    a.pop("topic_gram", None)  # optional; its k x k would not match k
     a["vec_vocabulary_utf8"], a["vec_vocabulary_offsets"] = pack_strings(
         [f"t{i:06d}" for i in range(n)]
     )

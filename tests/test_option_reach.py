@@ -244,7 +244,7 @@ def _(tmp, fit):
 
 # -- corpus options, for every command that reads a corpus ----------------------------------
 
-CORPUS_COMMANDS = ("fit", "assign", "evaluate", "select-k")
+CORPUS_COMMANDS = ("fit", "assign", "evaluate", "select-k", "update")
 
 
 WORDS = (
@@ -279,6 +279,8 @@ def _invoke(command: str, tmp: Path, corpus, *extra):
     elif command == "tree":
         args = ["tree", corpus, "-k", 2, "--min-df", 1, "--max-df", 1.0, "--format", "json",
                 "--docs", "-q"]  # fmt: skip
+    elif command == "update":
+        args = ["update", "-m", _reference_model(tmp), corpus, "-o", tmp / "u.npz", "-q"]
     else:
         args = ["select-k", corpus, "--k", "2", "--runs", 0, "--min-df", 1, "--format", "csv",
                 "--top", 2]  # fmt: skip
@@ -290,6 +292,8 @@ def _read(command: str, tmp: Path, corpus, *extra) -> str:
     assert result.exit_code == 0, (command, extra, result.stderr, result.exception)
     if command == "fit":
         return (tmp / "w.csv").read_text() + result.stdout
+    if command == "update":  # the topics moved by what was read
+        return ok(["topics", tmp / "u.npz", "--format", "csv", "--top", 50]).stdout
     # select-k tells what it read on stderr; the others in their data
     return result.stdout + (result.stderr if command == "select-k" else "")
 
@@ -349,7 +353,7 @@ def _corpus_check(option: str, command: str, tmp: Path) -> None:
         a, b = _read(command, tmp, NEWS), _read(command, tmp, NEWS, "--text-column", "category")
         _check_recorded(command, tmp, "text_column", "category")
     elif option == "id_column":
-        if command in ("evaluate", "select-k"):
+        if command in ("evaluate", "select-k", "update"):
             # ids are not part of their output: a missing id column must be noticed
             bad = _invoke(command, tmp, NEWS, "--id-column", "nope")
             assert bad.exit_code == 1 and "nope" in bad.stderr
@@ -1259,3 +1263,104 @@ for _name in _RULE_FIELDS:
     CHECKS[("tree", _name)] = lambda tmp, fit, monkeypatch=None, n=_name: _tree_rule(
         tmp, monkeypatch, n
     )
+# -- streaming: fit --stream and update --------------------------------------------------------
+
+
+def _planted_lines(path: Path, n: int = 240, seed: int = 0) -> Path:
+    """Documents of three planted themes, one a line."""
+    import random
+
+    rng = random.Random(seed)
+    themes = [
+        "apples pears plums cherries melons grapes".split(),
+        "rockets moons orbits comets planets stars".split(),
+        "engines wheels brakes tires gears clutch".split(),
+    ]
+    lines = [" ".join(rng.choices(themes[i % 3], k=12)) for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@check("fit", "stream")
+def _(tmp, fit, monkeypatch=None):
+    seen = _spy(monkeypatch, "topicnmf.stream", "fit_stream", "passes")
+    corpus = _planted_lines(tmp / "p.txt")
+    in_memory = fit("--min-df", 1, corpus=corpus)[0]
+    streamed = fit("--min-df", 1, "--stream", corpus=corpus)[0]
+    assert seen == [3]
+    assert in_memory["fit"] != streamed["fit"]
+
+
+@check("fit", "passes")
+@check("fit", "batch_size")
+@check("fit", "max_vocab_memory")
+def _stream_setting(tmp, fit, monkeypatch=None, name=None):
+    key = {"max_vocab_memory": "max_vocab_bytes"}.get(name, name)
+    seen = _spy(monkeypatch, "topicnmf.stream", "fit_stream", key)
+    corpus = _planted_lines(tmp / "p.txt")
+    value = {"passes": "2", "batch_size": "50", "max_vocab_memory": "2M"}[name]
+    option = "--" + name.replace("_", "-")
+    fit("--min-df", 1, "--stream", corpus=corpus)
+    fit("--min-df", 1, "--stream", option, value, corpus=corpus)
+    expected = {"passes": 2, "batch_size": 50, "max_vocab_memory": 2 << 20}[name]
+    assert seen[1] == expected and seen[0] != expected, seen
+
+
+def _update(tmp: Path, *extra) -> tuple[Path, Path]:
+    corpus = _planted_lines(tmp / "p.txt")
+    parent = tmp / "parent.npz"
+    if not parent.exists():
+        ok(["fit", corpus, "-k", 3, "-m", parent, "--min-df", 1, "-q"])
+    new = _planted_lines(tmp / "new.txt", 90, seed=1)
+    out = tmp / f"u{len(list(tmp.glob('u*.npz')))}.npz"
+    ok(["update", "-m", parent, new, "-o", out, "-q", *extra])
+    return parent, out
+
+
+@check("update", "model")
+@check("update", "output")
+def _(tmp, fit, name=None):
+    parent, out = _update(tmp)
+    assert out.exists()
+    from topicnmf.model import TopicModel
+
+    assert TopicModel.load(out).lineage["parent"] == TopicModel.load(parent).fingerprint
+
+
+@check("update", "vocabulary")
+def _(tmp, fit):
+    import re
+
+    corpus = _planted_lines(tmp / "p.txt")
+    parent = tmp / "parent.npz"
+    ok(["fit", corpus, "-k", 3, "-m", parent, "--min-df", 1, "-q"])
+    new = tmp / "new.txt"
+    new.write_text("violins cellos violas\n" * 5 + corpus.read_text())
+    for mode, terms in (("fixed", 18), ("grow", 21)):
+        ok(["update", "-m", parent, new, "-o", tmp / f"{mode}.npz", "--vocabulary", mode, "-q"])
+        info = json.loads(ok(["info", tmp / f"{mode}.npz", "--format", "json"]).stdout)
+        assert info["terms"] == terms, (mode, info["terms"])
+    assert re.search("violins", ok(["topics", tmp / "grow.npz", "--top", 50,
+                                     "--format", "csv"]).stdout)  # fmt: skip
+
+
+@check("update", "passes")
+@check("update", "batch_size")
+@check("update", "max_vocab_memory")
+def _update_setting(tmp, fit, monkeypatch=None, name=None):
+    key = {"max_vocab_memory": "max_vocab_bytes"}.get(name, name)
+    seen = _spy(monkeypatch, "topicnmf.stream", "update", key)
+    value = {"passes": "2", "batch_size": "50", "max_vocab_memory": "2M"}[name]
+    _update(tmp)
+    _update(tmp, "--" + name.replace("_", "-"), value)
+    expected = {"passes": 2, "batch_size": 50, "max_vocab_memory": 2 << 20}[name]
+    assert seen[1] == expected and seen[0] != expected, seen
+
+
+@check("update", "quiet")
+def _(tmp, fit):
+    corpus = _planted_lines(tmp / "p.txt")
+    parent = tmp / "parent.npz"
+    ok(["fit", corpus, "-k", 3, "-m", parent, "--min-df", 1, "-q"])
+    args = ["update", "-m", parent, corpus, "-o", tmp / "u.npz"]
+    assert ok(args).stderr and not ok([*args, "-q"]).stderr

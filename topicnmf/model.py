@@ -113,6 +113,12 @@ class TopicModel:
     tree : TopicTree or None
         The topic hierarchy whose leaves are the topics (a model made by
         :func:`topicnmf.tree.fit_tree`).
+    topic_gram : ndarray of shape (n_topics, n_topics) or None
+        ``W.T @ W`` of the training weights per document: what ``update`` needs to weigh
+        the training documents against new ones (None for older models).
+    lineage : dict or None
+        For a model made by ``update``: ``parent`` (its fingerprint), ``documents_added``,
+        ``vocabulary`` ("fixed" or "grow"), ``terms_added``, ``training_documents``.
     """
 
     H: np.ndarray
@@ -134,6 +140,8 @@ class TopicModel:
     seed_topics: list[SeedTopic] | None = None
     seed_strength: float = 0.0
     tree: TopicTree | None = None
+    topic_gram: np.ndarray | None = None
+    lineage: dict[str, Any] | None = None
 
     # -- description ---------------------------------------------------------------------
     @property
@@ -623,6 +631,7 @@ def fit(
         seed_topics=seeds,
         seed_strength=float(seed_strength) if seeds else 0.0,
         windows=window_topics,
+        topic_gram=(W.T.astype(np.float64) @ W) / max(1, W.shape[0]),
     )
     return FitOutput(
         model=model,

@@ -35,6 +35,7 @@ member                 content
 ``tree_*``             optional: the topic tree whose leaves are the topics
                        (:mod:`topicnmf.tree`): per node its parent (-1 for the root), topic
                        (-1 for an inner node), documents, share, split score and top terms
+``topic_gram``         optional float64 (k, k): W^T W of the training weights per document
 =====================  =================================================================
 
 Reading checks what a file declares against what it holds and what a model needs, in an
@@ -323,6 +324,7 @@ MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "tree_score": ("f8", ("t",)),
     "tree_terms": ("i", ("t", "u")),
     "tree_weights": ("f8", ("t", "u")),
+    "topic_gram": ("f8", ("k", "k")),
 }
 OPTIONAL_GROUPS = (
     ("W", "doc_ids_utf8", "doc_ids_offsets"),
@@ -332,6 +334,7 @@ OPTIONAL_GROUPS = (
     ("window_H", "window_of", "window_dynamic", "window_starts", "window_ends"),
     ("tree_parent", "tree_topic", "tree_n_docs", "tree_share", "tree_score", "tree_terms",
      "tree_weights"),
+    ("topic_gram",),
 )  # fmt: skip
 # what each dimension is, for messages
 _DIMENSIONS = {
@@ -379,6 +382,8 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
             "strength": model.seed_strength,
             "topics": [{"label": t.label, "words": list(t.words)} for t in model.seed_topics],
         }
+    if model.lineage is not None:
+        meta["lineage"] = model.lineage
     arrays: dict[str, np.ndarray] = {
         "magic": np.array(MAGIC),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
@@ -397,6 +402,8 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
         arrays["ref_docs"] = ref.docs
     if model.dominant_count is not None:
         arrays["dominant_count"] = np.asarray(model.dominant_count, dtype=np.int64)
+    if model.topic_gram is not None:
+        arrays["topic_gram"] = np.ascontiguousarray(model.topic_gram, dtype=np.float64)
     if model.doc_ids is not None and model.W is not None:
         arrays["doc_ids_utf8"], arrays["doc_ids_offsets"] = pack_strings(model.doc_ids)
         arrays["W"] = np.ascontiguousarray(model.W, dtype=np.float32)
@@ -724,6 +731,12 @@ class _Reader:
             parts["windows"] = self._windows()
         if "tree_parent" in self.infos:
             parts["tree"] = self._tree(parts["vectorizer"].vocabulary, n_documents)
+        parts["topic_gram"] = None
+        if "topic_gram" in self.infos:
+            gram = self._array("topic_gram")
+            if not np.all(np.isfinite(gram)) or not np.allclose(gram, gram.T):
+                raise _Invalid("topic_gram is not a finite symmetric matrix")
+            parts["topic_gram"] = gram
         return parts
 
     def _tree(self, vocabulary: list[str], n_documents: int) -> TopicTree:
@@ -948,6 +961,7 @@ def _parse_meta(meta: np.ndarray, k: int) -> dict[str, Any]:
             "versions": _versions(record.get("versions", {})),
             "sources": _training_sources(record.get("sources")),
             **_seed_topics(record.get("seed_topics"), k),
+            "lineage": _lineage(record.get("lineage")),
         }
     except (ValueError, TypeError, RecursionError) as exc:  # ParameterError is a ValueError
         raise _Invalid(f"its settings record is unreadable ({exc})") from None
@@ -1033,6 +1047,31 @@ def _versions(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise TypeError("versions is not an object of texts")
     return dict(value)
+
+
+_LINEAGE_FIELDS = {
+    "parent": str,
+    "documents_added": int,
+    "vocabulary": str,
+    "terms_added": int,
+    "training_documents": int,
+}
+
+
+def _lineage(value: Any) -> dict[str, Any] | None:
+    """Where an updated model came from (see ``TopicModel.lineage``); None for a fit."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("lineage is not an object")
+    out = {}
+    for key, kind in _LINEAGE_FIELDS.items():
+        item = value.get(key)
+        ok = isinstance(item, str) if kind is str else _is_int(item) and 0 <= item < 2**63
+        if not ok:
+            raise TypeError(f"lineage.{key} is {item!r}, not {kind.__name__}")
+        out[key] = item
+    return out
 
 
 _SOURCE_VALUE_TYPES = (str, bool, type(None))

@@ -19,6 +19,7 @@ from topicnmf.cli.quality import compare, evaluate, select_k
 from topicnmf.cli.report import report
 from topicnmf.cli.topics import info, topics
 from topicnmf.cli.tree import tree
+from topicnmf.cli.update import update
 
 for _command in (
     fit,
@@ -34,6 +35,7 @@ for _command in (
     trends,
     groups,
     tree,
+    update,
 ):
     cli.add_command(_command)
 

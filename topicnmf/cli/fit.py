@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import IO, Any
 
@@ -37,6 +38,7 @@ from topicnmf.cli.output import (
     print_table,
     split_extension,
 )
+from topicnmf.cli.update import fit_streamed, stream_options
 
 
 def render_topics(records: list[dict[str, Any]], fmt: str, fh: IO[str] | None) -> None:
@@ -142,6 +144,12 @@ def check_table_path(option: str, path: str | None) -> None:
     "scaled by the number of documents like --alpha-h); 0 only starts them from the seeds. "
     "Raise it if seeded topics drift from their words.  [default: 0.01]",
 )
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="Read the corpus in passes, never all in memory (online NMF; W is not kept).",
+)
+@stream_options(passes=3)
 @jobs_option
 @quiet_option
 @dynamic_options
@@ -159,6 +167,10 @@ def fit(
     seed_strength: float | None,
     jobs: int | None,
     quiet: bool,
+    stream: bool,
+    batch_size: int,
+    passes: int,
+    max_vocab_memory: int,
     **kw: Any,
 ) -> None:
     """Learn topics from a corpus and write the model.
@@ -175,6 +187,7 @@ def fit(
       topicnmf fit articles.csv -k 4 --id-column id -m articles.npz
       topicnmf fit 20newsgroups:train -k 20 --data-home ~/data
       topicnmf fit docs/ -k 8 -o topics.json --doc-topics-out weights.csv
+      topicnmf fit big.jsonl.gz -k 50 --stream --batch-size 8192
     """
     from topicnmf.export import DocTopicWriter, topic_records
 
@@ -187,7 +200,12 @@ def fit(
     check_table_path("--doc-topics-out", doc_topics_out)
     corpus_kw = pop_corpus_options(kw)
     dyn = pop_dynamic_options(kw)
+    if stream:
+        _check_stream_options(kw, dyn, seed_topics)
     vec_config = vectorizer_config(kw)
+    if stream and vec_config.max_line_df is not None:
+        # the default boilerplate rule needs every text at once: a streamed fit keeps lines
+        vec_config = dataclasses.replace(vec_config, max_line_df=None)
     config = nmf_config(k, kw)
     # every output is settled before the work starts: a typo in a path must not cost a fit
     plan = OutputPlan()
@@ -210,6 +228,21 @@ def fit(
         documents = load_corpus(corpus, corpus_kw, (dyn["time_column"],) if dyn["windows"] else ())
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
+
+    if stream:
+        if save_doc_topics or doc_topics_out:
+            option = "--save-doc-topics" if save_doc_topics else "--doc-topics-out"
+            raise click.UsageError(
+                f"{option} needs the training weights, which --stream does not keep; "
+                "run topicnmf assign on the corpus instead"
+            )
+        fitted = fit_streamed(
+            documents, vec_config, config, report,
+            batch_size=batch_size, passes=passes, max_vocab_memory=max_vocab_memory,
+        )  # fmt: skip
+        fitted.save(model_out.target)
+        _write_topic_tables(fitted, top, table_out, topics_file)
+        return
 
     from topicnmf.model import fit as fit_model
     from topicnmf.model import normalize_rows
@@ -346,3 +379,32 @@ def read_seeds(path: str | None, config: Any, plan: OutputPlan) -> Any:
             f"--seed-topics {path!r} names {len(seeds)} topics, more than -k {config.n_components}"
         )
     return seeds
+
+
+def _write_topic_tables(fitted: Any, top: int, table_out: Any, topics_file: Any) -> None:
+    from topicnmf.export import topic_records
+
+    if topics_file is not None:
+        with open_text(topics_file) as fh:
+            render_topics(topic_records(fitted, max(top, 10)), topics_file.format, fh)
+    records = topic_records(fitted, top)
+    if table_out.format == "table":
+        render_topics(records, "table", None)
+    else:
+        with open_text(table_out) as fh:
+            render_topics(records, table_out.format, fh)
+
+
+def _check_stream_options(kw: dict[str, Any], dyn: dict[str, Any], seed_topics: Any) -> None:
+    """Settings that need every text at once cannot go with --stream (exit 2)."""
+    for option, given in (
+        ("--max-line-df", kw.get("max_line_df") is not None),
+        ("--phrases", bool(kw.get("phrases"))),
+        ("--seed-topics", seed_topics is not None),
+        ("--time-column", bool(dyn.get("time_column"))),
+    ):
+        if given:
+            raise click.UsageError(
+                f"{option} cannot go with --stream: it needs every text at once; "
+                "fit in memory, or leave it out"
+            )

@@ -85,6 +85,9 @@ PARAM_OPTIONS: dict[str, str] = {
     "time_format": "--time-format",
     "bins": "--bins",
     "windows": "--windows",
+    "passes": "--passes",
+    "max_vocab_bytes": "--max-vocab-memory",
+    "vocabulary": "--vocabulary",
 }
 
 # what to do about an input problem tied to a parameter (exit 1 errors)
