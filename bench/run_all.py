@@ -34,6 +34,7 @@ def main() -> None:
         ["bench_nmf.py", *repeats, *(["--ks", "20"] if args.quick else [])],  # 1, 2, transform
         ["bench_vectorize.py", *repeats],  # 3
         ["bench_pipeline.py", *repeats],  # 4, 5 and peak memory
+        ["bench_methods.py", *repeats],  # kmeans start and anls solver against sklearn's cd
     ]
     if args.all:
         runs += [

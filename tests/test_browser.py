@@ -165,6 +165,51 @@ def test_first_paint_dark_scheme_and_print(browser, report):
 
 
 @pytest.fixture(scope="module")
+def context_report(tmp_path_factory) -> Path:
+    """A dynamic model of the planted dated CSV, reported with its dates and groups."""
+    from tests.test_context import planted_rows, write_csv
+
+    tmp = tmp_path_factory.mktemp("browser-context")
+    data = write_csv(tmp / "dated.csv", planted_rows())
+    model = tmp / "d.npz"
+    ok(["fit", data, "-k", 2, "-m", model, "-q", "--format", "csv", "--time-column", "date",
+        "--windows", "quarter"])  # fmt: skip
+    page = tmp / "context.html"
+    ok(["report", "-m", model, data, "-o", page, "-q", "--time-column", "date",
+        "--group-column", "source"])  # fmt: skip
+    return page
+
+
+def test_context_sections_render_and_follow_the_selection(browser, context_report):
+    page, problems, requests = open_page(browser, context_report, color_scheme="dark")
+    for section in ("#trends", "#groups", "#evolution"):
+        assert page.locator(section).is_visible()
+    panels = page.locator("#trend-charts figure.trend")
+    assert panels.count() == 2
+    assert page.locator("#trend-charts .band").count() == 2
+    assert page.locator("#group-heatmap rect").count() == 2 * 3
+    assert page.locator("#evolution-table tbody tr").count() == 2
+    # the drawn band is visible on the dark background (a CSS color, not the default black)
+    fill = page.evaluate("() => getComputedStyle(document.querySelector('.band')).fill")
+    assert fill not in ("rgb(0, 0, 0)", "none")
+    # clicking a panel, a heatmap cell or an evolution row's button selects the topic
+    panels.nth(1).click()
+    assert page.locator("#detail-title").inner_text().startswith("Topic 1:")
+    assert panels.nth(1).get_attribute("aria-current") == "true"
+    page.locator('#group-heatmap rect[data-topic="0"]').first.click()
+    assert page.locator("#detail-title").inner_text().startswith("Topic 0:")
+    assert (
+        page.locator('#evolution-table tr[aria-current="true"]').get_attribute("data-topic") == "0"
+    )
+    page.locator('#evolution-table button.pick[data-topic="1"]').click()
+    assert page.locator("#detail-title").inner_text().startswith("Topic 1:")
+    shot = context_report.with_suffix(".png")
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+    assert requests == [] and problems == []
+
+
+@pytest.fixture(scope="module")
 def tree_report(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("browser-tree")
     model = tmp / "leaves.npz"

@@ -108,7 +108,8 @@ def news() -> sp.csr_matrix:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("init", INITS)
+# kmeans has no scikit-learn counterpart (tests/test_methods.py checks it)
+@pytest.mark.parametrize("init", [i for i in INITS if i != "kmeans"])
 def test_initialisation_is_scikit_learns(small, init):
     from sklearn.decomposition._nmf import _initialize_nmf
 

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
 from tests.test_context import context_checks
+from tests.test_report_context import report_context_checks
 from topicnmf.cli import cli
 
 HOBBIES = SAMPLES / "hobbies"
@@ -1083,6 +1084,7 @@ for _name in _RULE_FIELDS:
 # -- trends, groups, evaluate --label-column (their checks live with their tests) -----------
 
 CHECKS.update(context_checks())
+CHECKS.update(report_context_checks())
 
 
 # -- tree: its own options, and the corpus and vectorizer settings of fit -------------------
@@ -1203,6 +1205,32 @@ def test_option_reaches_the_library(key, tmp_path, monkeypatch):
     if "monkeypatch" in params:
         kwargs["monkeypatch"] = monkeypatch
     fn(tmp_path, Fit(tmp_path), **kwargs)
+
+
+# -- guided topics -------------------------------------------------------------------------
+
+
+def _seed_file(tmp: Path) -> Path:
+    path = tmp / "seeds.txt"
+    path.write_text("# hobbies\nGarden: soil, compost\nSky: telescope, galaxy\n")
+    return path
+
+
+@check("fit", "seed_topics")
+def _(tmp, fit):
+    _, base = fit()
+    _, seeded = fit("--seed-topics", _seed_file(tmp))
+    labels = [line.split(",")[1] for line in seeded.splitlines()[1:]]
+    assert labels[0] == "Garden" and "Sky" in labels
+    assert "Garden" not in base
+
+
+@check("fit", "seed_strength")
+def _(tmp, fit):
+    seeds = _seed_file(tmp)
+    a, _ = fit("--seed-topics", seeds, "--seed-strength", "0")
+    b, _ = fit("--seed-topics", seeds, "--seed-strength", "1")
+    assert a["fit"]["loss"] != b["fit"]["loss"]
 
 
 def _tree_rule(tmp: Path, monkeypatch, name: str) -> None:

@@ -157,8 +157,8 @@ adds to it, and :data:`ENGLISH_CONTRACTIONS`."""
 _NORMS = ("l1", "l2", None)
 
 LOSSES = ("frobenius", "kl")
-SOLVERS = ("cd", "mu")
-INITS = ("nndsvd", "nndsvda", "nndsvdar", "random")
+SOLVERS = ("cd", "mu", "anls")
+INITS = ("nndsvd", "nndsvda", "nndsvdar", "random", "kmeans")
 SVDS = ("exact", "randomized")
 DTYPES = ("float32", "float64")
 
@@ -653,12 +653,16 @@ class NMFConfig:
         Number of topics k, at least 1 and at most min(n_samples, n_features).
     loss : {"frobenius", "kl"}
         Half the squared Frobenius norm of V - WH, or the generalised KL divergence D(V||WH).
-    solver : {"cd", "mu"}
+    solver : {"cd", "mu", "anls"}
         Coordinate descent (HALS for Frobenius; Newton coordinate descent for KL, which
-        needs numba) or multiplicative updates (both losses, numpy only).
-    init : {"nndsvd", "nndsvda", "nndsvdar", "random"}
-        Initialization, with scikit-learn's definitions (with ``svd="randomized"`` the same
-        seed gives scikit-learn's very start).
+        needs numba), multiplicative updates (both losses, numpy only), or alternating
+        non-negative least squares solved exactly by block principal pivoting (Frobenius
+        only).
+    init : {"nndsvd", "nndsvda", "nndsvdar", "random", "kmeans"}
+        Initialization. The first four have scikit-learn's definitions (with
+        ``svd="randomized"`` the same seed gives scikit-learn's very start); "kmeans" takes
+        the centroids of a spherical k-means of the documents (k-means++ start from
+        ``seed``) as H.
     max_iter : int
         Maximum number of outer iterations (one update of W and one of H).
     tol : float
@@ -666,8 +670,8 @@ class NMFConfig:
         times its total decrease since the initialization (see ``topicnmf.nmf``). 0 runs
         until ``max_iter`` unless the loss stops decreasing altogether.
     seed : int
-        Seed of the random inits, of the randomised SVD and of the Lanczos start vector of
-        the exact one (which converges to the same SVD whatever the seed).
+        Seed of the random inits, of the k-means++ start, of the randomised SVD and of the
+        Lanczos start vector of the exact one (which converges to the same SVD whatever the seed).
     alpha_W, alpha_H : float, float or "same"
         Penalty strengths, scaled by n_features (W) and n_samples (H) as in scikit-learn.
     l1_ratio : float
@@ -734,6 +738,13 @@ class NMFConfig:
                     value=value,
                     choices=choices,
                 )
+        if self.solver == "anls" and self.loss != "frobenius":
+            raise ParameterError(
+                f"solver 'anls' minimizes the frobenius loss only, got loss {self.loss!r}; "
+                "use solver 'cd' or 'mu' for it.",
+                param="solver",
+                value=self.solver,
+            )
         if not _is_int(self.max_iter) or self.max_iter < 1:
             raise ParameterError(
                 f"max_iter must be an integer >= 1, got {self.max_iter!r}.", param="max_iter"

@@ -41,11 +41,13 @@ class TopicNMF(TransformerMixin, BaseEstimator):
         Number of topics k.
     loss : {"frobenius", "kl"}, default "frobenius"
         0.5 * ||X - WH||_F^2, or the generalized Kullback-Leibler divergence.
-    solver : {"cd", "mu"}, default "cd"
+    solver : {"cd", "mu", "anls"}, default "cd"
         Coordinate descent (HALS with extrapolation for Frobenius; Newton coordinate
-        descent for KL, which needs numba) or multiplicative updates.
-    init : {"nndsvd", "nndsvda", "nndsvdar", "random"}, default "nndsvda"
-        Initialization, with scikit-learn's definitions.
+        descent for KL, which needs numba), multiplicative updates, or exact alternating
+        non-negative least squares (Frobenius only).
+    init : {"nndsvd", "nndsvda", "nndsvdar", "random", "kmeans"}, default "nndsvda"
+        Initialization: scikit-learn's definitions, or "kmeans" (spherical k-means
+        centroids of the documents as H, from ``random_state``).
     svd : {"exact", "randomized"}, default "exact"
         The SVD behind the NNDSVD inits: "exact" does not depend on the order of the rows;
         "randomized" is scikit-learn's start.

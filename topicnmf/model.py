@@ -42,6 +42,7 @@ from topicnmf.quality import (
     relative_error,
     top_indices,
 )
+from topicnmf.seeds import SeedTopic, seed_guidance, seed_labels, seed_recall
 from topicnmf.vectorize import Vectorizer, VectorizerConfig
 
 if TYPE_CHECKING:
@@ -104,6 +105,11 @@ class TopicModel:
         A dynamic model's window topics (``fit(windows=...)``); None otherwise.
     format_version : int
         Format of the file the model was read from.
+    seed_topics : list of SeedTopic or None
+        Guided topics: topics 0..s-1 were seeded with these words (those found in the
+        vocabulary), under these labels.
+    seed_strength : float
+        The strength of the seeded topics' pull (see :mod:`topicnmf.nmf._guided`).
     tree : TopicTree or None
         The topic hierarchy whose leaves are the topics (a model made by
         :func:`topicnmf.tree.fit_tree`).
@@ -125,6 +131,8 @@ class TopicModel:
     sources: TrainingSources | None = None
     windows: WindowTopics | None = None
     format_version: int = FORMAT_VERSION
+    seed_topics: list[SeedTopic] | None = None
+    seed_strength: float = 0.0
     tree: TopicTree | None = None
 
     # -- description ---------------------------------------------------------------------
@@ -304,6 +312,14 @@ class TopicModel:
             n_undominated=None if counts is None else int(n_docs - sum(counts.tolist())),
         )
 
+    def seed_recall(self, top_n: int = 10) -> list[tuple[str, int, int]]:
+        """For each seeded topic: its label, how many of its seed words are among its
+        ``top_n`` terms, and how many seed words it has. Empty for an unguided model."""
+        if not self.seed_topics:
+            return []
+        found = seed_recall(self.H, self.seed_topics, self.vocabulary, top_n)
+        return [(t.label, f, len(t.words)) for t, f in zip(self.seed_topics, found, strict=True)]
+
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to ``path`` (an .npz), atomically; see :mod:`topicnmf.modelfile`."""
@@ -412,15 +428,20 @@ def creation_time() -> str:
         return ""
 
 
-def order_topics(W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def order_topics(
+    W: np.ndarray, H: np.ndarray, fixed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort topics by their share of the reconstruction, largest first.
 
     The share of topic t is ``sum(W[:, t]) * sum(H[t, :])`` divided by the sum over topics:
     the part of ``sum(W @ H)`` it explains. It does not depend on how the scale is split
-    between W and H. Ties keep the solver's order, so the result is deterministic.
+    between W and H. Ties keep the solver's order, so the result is deterministic. The
+    first ``fixed`` topics (seeded topics) keep their places; only the others are sorted.
     """
     share = _topic_share(W, H)
-    order = np.argsort(-share, kind="stable")
+    order = np.concatenate(
+        [np.arange(fixed), fixed + np.argsort(-share[fixed:], kind="stable")]
+    ).astype(np.intp)
     return W[:, order], H[order], share[order]
 
 
@@ -505,6 +526,8 @@ def fit(
     on_document: Callable[[int], None] | None = None,
     on_iteration: Callable[[int, float], None] | None = None,
     on_vectorized: Callable[[int, int, int], None] | None = None,
+    seed_topics: Sequence[SeedTopic] | None = None,
+    seed_strength: float = 0.01,
     windows: tuple[Sequence[int], Sequence[str], Sequence[str]] | None = None,
 ) -> FitOutput:
     """Fit a topic model to a stream of documents.
@@ -527,6 +550,13 @@ def fit(
         Keep the training ids and W in the model.
     on_document, on_iteration, on_vectorized : callables, optional
         Progress hooks: documents read so far; (iteration, loss); (docs, terms, nonzeros).
+    seed_topics : sequence of SeedTopic, optional
+        Guided topics (:func:`topicnmf.seeds.read_seed_topics`): they become topics 0..s-1,
+        in this order, with their labels. Seed words missing from the vocabulary are
+        dropped with a warning.
+    seed_strength : float
+        How strongly the seeded topics are pulled towards their seed words (see
+        :mod:`topicnmf.nmf._guided`); 0 only starts them from their seeds.
     windows : (index, starts, ends), optional
         Fit dynamic topics (Greene & Cross 2017): each document's time window (0 to w - 1)
         and each window's start and end (ISO 8601 text). One NMF per window, then the
@@ -538,6 +568,12 @@ def fit(
     FitOutput
     """
     nmf_config.validate()
+    if seed_topics and windows is not None:
+        raise ParameterError(
+            "guided topics (seed_topics) do not combine with dynamic topics (windows); "
+            "fit one or the other",
+            param="seed_topics",
+        )
     created = creation_time()
     t0 = time.perf_counter()
     first_pass = vectorizer_config.max_line_df is not None or vectorizer_config.phrases
@@ -549,13 +585,16 @@ def fit(
     if on_vectorized is not None:
         on_vectorized(V.shape[0], V.shape[1], int(V.nnz))
     _check_k(nmf_config.n_components, *V.shape)
+    guidance, seeds = None, None
+    if seed_topics:
+        guidance, seeds = seed_guidance(seed_topics, vectorizer, seed_strength)
     t1 = time.perf_counter()
     window_topics = None
     if windows is not None:
         result, H, W, window_topics = _fit_dynamic(V, nmf_config, windows, n_jobs)
     else:
-        result = fit_nmf(V, nmf_config, n_threads=n_jobs, callback=on_iteration)
-        _, H, _ = order_topics(result.W, result.H)
+        result = fit_nmf(V, nmf_config, n_threads=n_jobs, callback=on_iteration, guidance=guidance)
+        _, H, _ = order_topics(result.W, result.H, fixed=len(seeds or ()))
         H = scale_topics(H).astype(np.float32, copy=False)  # as stored
         # The weights reported for the training documents are computed exactly as `assign`
         # computes them (same function, same topics), so the two always agree.
@@ -580,6 +619,9 @@ def fit(
         reference=TrainingIncidence.from_matrix(V, top_columns),
         dominant_count=dominance_counts(W)[0],
         sources=_training_sources(documents),
+        labels=seed_labels(seeds, nmf_config.n_components) if seeds else None,
+        seed_topics=seeds,
+        seed_strength=float(seed_strength) if seeds else 0.0,
         windows=window_topics,
     )
     return FitOutput(

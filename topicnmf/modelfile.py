@@ -15,7 +15,8 @@ member                 content
 ``format_version``     integer scalar, currently 1
 ``meta``               JSON text: NMF settings, fit statistics, versions, corpus
                        fingerprint, creation time ("" unless ``SOURCE_DATE_EPOCH`` was set),
-                       the training sources and how they were read (optional)
+                       the training sources and how they were read (optional), the
+                       guided topics' labels, seed words and strength (optional)
 ``H``                  float32 (k, n), topic-term weights; each row sums to 1 (or is 0)
 ``topic_share``        float64 (k,), each topic's share of the training reconstruction
 ``labels``             str (k,), user labels ("" when unset)
@@ -373,6 +374,11 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
     }
     if model.sources is not None:
         meta["sources"] = dataclasses.asdict(model.sources)
+    if model.seed_topics:
+        meta["seed_topics"] = {
+            "strength": model.seed_strength,
+            "topics": [{"label": t.label, "words": list(t.words)} for t in model.seed_topics],
+        }
     arrays: dict[str, np.ndarray] = {
         "magic": np.array(MAGIC),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
@@ -941,12 +947,39 @@ def _parse_meta(meta: np.ndarray, k: int) -> dict[str, Any]:
             "created": _text(record, "created"),
             "versions": _versions(record.get("versions", {})),
             "sources": _training_sources(record.get("sources")),
+            **_seed_topics(record.get("seed_topics"), k),
         }
     except (ValueError, TypeError, RecursionError) as exc:  # ParameterError is a ValueError
         raise _Invalid(f"its settings record is unreadable ({exc})") from None
     if nmf_config.n_components != k:
         raise _Invalid(f"settings say {nmf_config.n_components} topics but H has {k}")
     return parsed
+
+
+def _seed_topics(value: Any, k: int) -> dict[str, Any]:
+    """The guided topics (topics 0..s-1) and their strength; none for other models."""
+    if value is None:
+        return {}
+    from topicnmf.seeds import SeedTopic
+
+    if not isinstance(value, dict) or not isinstance(value.get("topics"), list):
+        raise TypeError("seed_topics is not an object with a list of topics")
+    strength = value.get("strength")
+    if not (_is_real(strength) and math.isfinite(strength) and strength >= 0):
+        raise TypeError(f"seed_topics.strength is {strength!r}, not a number >= 0")
+    topics = value["topics"]
+    if not 0 < len(topics) <= k:
+        raise TypeError(f"{len(topics)} seeded topics for {k} topics")
+    seeds = []
+    for topic in topics:
+        words = topic.get("words") if isinstance(topic, dict) else None
+        label = topic.get("label") if isinstance(topic, dict) else None
+        if not isinstance(label, str) or not isinstance(words, list) or not words:
+            raise TypeError("a seeded topic lacks its label or words")
+        if not all(isinstance(w, str) for w in words):
+            raise TypeError(f"seeded topic {label!r} has a word that is not text")
+        seeds.append(SeedTopic(label, tuple(words)))
+    return {"seed_topics": seeds, "seed_strength": float(strength)}
 
 
 def _nmf_config(record: Any) -> NMFConfig:

@@ -16,6 +16,7 @@ from topicnmf.cli.context import (
 )
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
+    FiniteFloat,
     corpus_options,
     jobs_option,
     load_corpus,
@@ -24,6 +25,7 @@ from topicnmf.cli.options import (
     nmf_options,
     pop_corpus_options,
     quiet_option,
+    usage_errors,
     vectorizer_config,
     vectorizer_options,
 )
@@ -126,6 +128,20 @@ def check_table_path(option: str, path: str | None) -> None:
     show_default=True,
     help="Terms per topic in the topic table.",
 )
+@click.option(
+    "--seed-topics",
+    type=click.Path(dir_okay=False),
+    help="Guided topics: a file of lines 'Label: word, word, \"two words\"' ('#' comments). "
+    "They become the first topics, with their labels; the rest are found freely. Use it when "
+    "you know some topics you want to see.",
+)
+@click.option(
+    "--seed-strength",
+    type=FiniteFloat(min=0),
+    help="Pull of the seeded topics towards their seed words' profile (a penalty on H, "
+    "scaled by the number of documents like --alpha-h); 0 only starts them from the seeds. "
+    "Raise it if seeded topics drift from their words.  [default: 0.01]",
+)
 @jobs_option
 @quiet_option
 @dynamic_options
@@ -139,6 +155,8 @@ def fit(
     doc_topics_out: str | None,
     save_doc_topics: bool,
     top: int,
+    seed_topics: str | None,
+    seed_strength: float | None,
     jobs: int | None,
     quiet: bool,
     **kw: Any,
@@ -185,6 +203,9 @@ def fit(
     )
     for stop_file in stop_word_files(kw.get("stop_words")):
         plan.input("--stop-words", stop_file)
+    if seed_strength is not None and seed_topics is None:
+        raise click.UsageError("--seed-strength needs --seed-topics (the topics it pulls)")
+    seeds = read_seeds(seed_topics, config, plan)
     with column_errors({dyn["time_column"]: "time_column"}):
         documents = load_corpus(corpus, corpus_kw, (dyn["time_column"],) if dyn["windows"] else ())
     report.reading_stdin(corpus)
@@ -215,6 +236,8 @@ def fit(
             on_document=on_document if report.interactive else None,
             on_iteration=on_iteration if report.interactive else None,
             on_vectorized=on_vectorized if report.interactive else None,
+            seed_topics=seeds,
+            seed_strength=0.01 if seed_strength is None else seed_strength,
             windows=windows,
         )
     fitted = out.model
@@ -305,3 +328,21 @@ def removal_summary(vectorizer: Any) -> str:
     if len(vectorizer.phrases):
         text += ("; " if text else "") + f"joined {count(len(vectorizer.phrases), 'phrase')}"
     return text
+
+
+def read_seeds(path: str | None, config: Any, plan: OutputPlan) -> Any:
+    """The seed topics of --seed-topics, read and checked before any work (None without)."""
+    if path is None:
+        return None
+    from topicnmf.nmf import check_guided_config
+    from topicnmf.seeds import read_seed_topics
+
+    with usage_errors():
+        check_guided_config(config)
+    plan.input("--seed-topics", path)
+    seeds = read_seed_topics(path)
+    if len(seeds) > config.n_components:
+        raise click.UsageError(
+            f"--seed-topics {path!r} names {len(seeds)} topics, more than -k {config.n_components}"
+        )
+    return seeds

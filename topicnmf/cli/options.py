@@ -73,6 +73,8 @@ PARAM_OPTIONS: dict[str, str] = {
     "threshold": "--threshold",
     "batch_size": "--batch-size",
     "top_n": "--top",
+    "seed_topics": "--seed-topics",
+    "seed_strength": "--seed-strength",
     "topics": "--topic",
     "min_weight": "--min-weight",
     "snippet_chars": "--snippet-chars",
@@ -109,6 +111,7 @@ _ADVICE: dict[str, str] = {
     "top_n": "lower --top",
     "model": "fit one with 'topicnmf fit CORPUS -m PATH', or name another with -m "
     "(or TOPICNMF_MODEL)",
+    "seed_topics": "check the --seed-topics file",
     "time_column": "use --time-column to choose the column that holds the dates, and "
     "--time-format for dates that are not ISO 8601 or years",
     "group_column": "use --group-column to choose the column that holds the groups",
@@ -608,18 +611,21 @@ def nmf_options(f: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--solver",
-                type=click.Choice(["auto", "cd", "mu"]),
+                type=click.Choice(["auto", "cd", "mu", "anls"]),
                 default="auto",
                 show_default=True,
                 help="cd: coordinate descent (KL needs numba); mu: multiplicative; auto: cd "
-                "if it can.",
+                "if it can; anls: exact alternating least squares (Frobenius only), the lowest "
+                "objective per iteration when accuracy matters more than time.",
             ),
             click.option(
                 "--init",
-                type=click.Choice(["nndsvd", "nndsvda", "nndsvdar", "random"]),
+                type=click.Choice(["nndsvd", "nndsvda", "nndsvdar", "random", "kmeans"]),
                 default=d.init,
                 show_default=True,
-                help="Initialization (NNDSVD variants are deterministic).",
+                help="Initialization (NNDSVD variants are deterministic); kmeans: spherical "
+                "k-means centroids of the documents (depends on --seed), for corpora of "
+                "distinct document groups.",
             ),
             click.option(
                 "--svd",
@@ -648,7 +654,7 @@ def nmf_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 type=click.IntRange(min=0, max=2**32 - 1),
                 default=d.seed,
                 show_default=True,
-                help="Random seed (random init; the same seed gives the same result).",
+                help="Random seed (random and kmeans inits; the same seed, the same result).",
             ),
             click.option(
                 "--alpha-w",

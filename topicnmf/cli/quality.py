@@ -118,7 +118,8 @@ def evaluate(
     n_undominated (documents with no dominant topic: no known term, or all weights 0),
     top_n, reference. The n_dominant of all topics plus n_undominated make n_documents. JSON
     holds the same as one object with a list of topics. Missing values are empty in CSV,
-    null in JSON.
+    null in JSON. A guided model (fit --seed-topics) adds seed_words_in_top and
+    n_seed_words: how many of a seeded topic's seed words are among its top --top terms.
 
     \b
     Examples:
@@ -187,6 +188,10 @@ def evaluate(
         )
         if table_out is not None:
             write_contingency(table_out, contingency)
+    recall = m.seed_recall(top)
+    if recall:
+        found = ", ".join(f"{label} {n}/{total}" for label, n, total in recall)
+        summary += f"; seed words in the top {top}: {found}"
     if out.format == "table":
         print_table(
             [("topic", "right"), ("NPMI", "right"), ("docs", "right"), ("top terms", "left")],
@@ -210,6 +215,11 @@ def evaluate(
         header += ["nmi", "ari", "purity", "n_scored", "label_column"]
         model_level.update({key: agreement[key] for key in header[-5:]})
     records = [{**{key: rec[key] for key in header[:6]}, **model_level} for rec in data["topics"]]
+    if recall:  # guided models: each seeded topic's seed words found in its top terms
+        header += ["seed_words_in_top", "n_seed_words"]
+        for i, rec in enumerate(records):
+            found, total = recall[i][1:] if i < len(recall) else (None, None)
+            rec.update(seed_words_in_top=found, n_seed_words=total)
     _write_records(out, header, records, data)
     Reporter(quiet).info(summary)
 

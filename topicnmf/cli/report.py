@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from topicnmf.cli.context import _warn as warn_left_out
+from topicnmf.cli.context import column_errors, weights
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
     corpus_options,
@@ -59,6 +61,23 @@ from topicnmf.errors import TopicNMFError
     help="Draw the curves of 'topicnmf select-k --format json' output, recommended k marked.",
 )
 @click.option(
+    "--time-column",
+    help="With CORPUS: CSV/JSON field holding each document's date; adds topics over time.",
+)
+@click.option(
+    "--time-format",
+    help="strftime format of the dates (e.g. %d/%m/%Y) [default: ISO 8601, or whole years].",
+)
+@click.option(
+    "--bins",
+    metavar="year|quarter|month|week|day|N",
+    help="Time bins of the chart: a calendar unit, or N equal spans [default: month].",
+)
+@click.option(
+    "--group-column",
+    help="With CORPUS: CSV/JSON field holding each document's group; adds a topic x group heatmap.",
+)
+@click.option(
     "--batch-size",
     type=click.IntRange(min=1, max=10_000_000),
     default=4096,
@@ -74,6 +93,10 @@ def report(
     n_docs: int,
     no_text: bool,
     select_k_path: str | None,
+    time_column: str | None,
+    time_format: str | None,
+    bins: str | None,
+    group_column: str | None,
     batch_size: int,
     jobs: int | None,
     quiet: bool,
@@ -85,17 +108,23 @@ def report(
     selected topic's terms (with a relevance slider) and representative documents, a
     topic-similarity heatmap and coherence bars; with --select-k, the curves of a k
     selection. Documents come from CORPUS, or without it from a model fitted with
-    --save-doc-topics (ids only). The same inputs give the same bytes.
+    --save-doc-topics (ids only). With --time-column, small multiples of each topic's share
+    over time (as 'trends' computes it, with its 95% interval); with --group-column, a
+    heatmap of each topic's log-odds in each group (as 'groups'); a dynamic model (fit with
+    --time-column) adds its topics' evolution window by window. The same inputs give the
+    same bytes.
 
     \b
     Examples:
       topicnmf report -o report.html
       topicnmf report -m news.npz news.csv --id-column id -o news.html
       topicnmf report -m ng.npz 20newsgroups:train --no-text --select-k choice.json
+      topicnmf report -m news.npz news.csv --time-column date --group-column source
     """
     set_quiet(quiet)
     reporter = Reporter(quiet)
     corpus_kw = pop_corpus_options(kw)
+    columns, bin_spec = _context_settings(corpus, time_column, time_format, bins, group_column)
     plan = OutputPlan()
     out = plan.file("-o", output)
     path = model_path(model)
@@ -104,7 +133,8 @@ def report(
         plan.input("--select-k", select_k_path)
     if not os.path.isfile(path):
         load_model(path)  # says what is wrong (missing, a folder, a pipe...) and stops
-    documents = load_corpus(corpus, corpus_kw) if corpus else None
+    with column_errors(columns):
+        documents = load_corpus(corpus, corpus_kw, tuple(columns)) if corpus else None
     if documents is not None:
         reporter.reading_stdin(corpus)
         plan.corpus(documents, corpus)
@@ -115,8 +145,15 @@ def report(
         documents if documents is not None else contextlib.nullcontext(),
         reporter.progress("Reading documents") as update,
     ):
+        if columns:
+            with column_errors(columns):
+                documents = _Kept(list(documents))  # read once: the page and the charts
         docs = _documents(m, documents, n_docs, no_text, batch_size, jobs, update)
-    page = _page(m, path, docs, select_k)
+    extra = {}
+    if columns:
+        settings = (time_column, time_format, bin_spec, group_column)
+        extra = _context_frames(m, documents.documents, columns, settings, jobs)
+    page = _page(m, path, docs, select_k, extra)
     _write(out, page.encode("utf-8"))
     size = len(page.encode("utf-8"))
     reporter.info(f"Wrote {output} ({size / 1e6:.2f} MB) in {time.perf_counter() - t0:.2f} s")
@@ -152,7 +189,90 @@ def _documents(
     return per_topic
 
 
-def _page(m: Any, path: str, docs: Any, select_k: Any) -> str:
+def _context_settings(
+    corpus: tuple[str, ...],
+    time_column: str | None,
+    time_format: str | None,
+    bins: str | None,
+    group_column: str | None,
+) -> tuple[dict[str, str], Any]:
+    """The metadata columns to read ({column: parameter}) and the parsed time bins."""
+    from topicnmf.context import parse_bins
+
+    if (time_format or bins) and not time_column:
+        raise click.UsageError("--time-format and --bins need --time-column")
+    columns = {}
+    if time_column:
+        columns[time_column] = "time_column"
+    if group_column:
+        columns[group_column] = "group_column"
+    if columns and not corpus:
+        raise click.UsageError(
+            "--time-column and --group-column need CORPUS, the documents holding those fields"
+        )
+    with usage_errors():
+        bin_spec = parse_bins(bins or "month") if time_column else None
+    return columns, bin_spec
+
+
+class _Kept:
+    """Documents read once and kept, for the representative documents and the charts."""
+
+    def __init__(self, documents: list[Any]) -> None:
+        self.documents = documents
+
+    def iter_batches(self, size: int) -> Any:
+        for start in range(0, len(self.documents), size):
+            yield self.documents[start : start + size]
+
+    def __enter__(self) -> _Kept:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _context_frames(
+    m: Any, documents: list[Any], columns: dict[str, str], settings: tuple, jobs: int | None
+) -> dict[str, Any]:
+    """The trends and groups frames the report's context sections draw, as the ``trends``
+    and ``groups`` commands compute them (default bootstrap and seed)."""
+    from topicnmf.context import (
+        assign_bins,
+        check_some,
+        clean_groups,
+        collect,
+        groups_frame,
+        parse_times,
+        trends_frame,
+    )
+
+    time_column, time_format, bin_spec, group_column = settings
+    texts, meta = collect(documents, columns)
+    _, W = weights(m, texts, jobs)
+    labels = m.topic_labels()
+    extra: dict[str, Any] = {}
+    if time_column:
+        with usage_errors(), column_errors(columns):
+            times, bad = parse_times(
+                meta[time_column], meta["where"], column=time_column, time_format=time_format
+            )
+            check_some(bad, "date")
+        warn_left_out(bad, "date")
+        keep = times.notna().to_numpy()
+        index, edges = assign_bins(times[keep].reset_index(drop=True), bin_spec)
+        extra["trends"] = trends_frame(W[keep], index, edges, labels=labels)
+    if group_column:
+        values, bad = clean_groups(meta[group_column], meta["where"], group_column)
+        with column_errors(columns):
+            check_some(bad, "group")
+        warn_left_out(bad, "group")
+        keep = values.notna().to_numpy()
+        extra["groups"] = groups_frame(W[keep], values[keep].tolist(), labels=labels)
+    return extra
+
+
+def _page(m: Any, path: str, docs: Any, select_k: Any, extra: dict[str, Any]) -> str:
     from topicnmf.explore.labels import label_table
     from topicnmf.explore.report import ReportContext, build_report
 
@@ -174,6 +294,7 @@ def _page(m: Any, path: str, docs: Any, select_k: Any) -> str:
         npmi=npmi,
         documents=docs,
         select_k=select_k,
+        extra=extra,
     )
     return build_report(ctx)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from topicnmf.explore.context_sections import topic_evolution, topic_groups, topic_trends
 from topicnmf.explore.labels import RELEVANCE_LAMBDA, term_marginal
 from topicnmf.explore.tree_section import topic_tree
 
@@ -435,6 +436,9 @@ DEFAULT_SECTIONS: list[SectionBuilder] = [
     similarity,
     coherence,
     select_k_curves,
+    topic_trends,
+    topic_groups,
+    topic_evolution,
 ]
 
 

@@ -13,6 +13,9 @@ n_samples (scikit-learn >= 1.2). The initializations are scikit-learn's too.
 Modules
 -------
 ``_init``       random and NNDSVD starts; the exact and the randomized truncated SVD
+``_kmeans``     the k-means start: spherical k-means centroids as H
+``_guided``     seed terms that start and pull the first topics (guided topics)
+``_anls``       Frobenius ``anls``: exact alternating NNLS by block principal pivoting
 ``_hals``       Frobenius ``cd``: HALS with extrapolation (Ang & Gillis 2019)
 ``_mu``         ``mu``: multiplicative updates for both losses (numpy only)
 ``_kl_cd``      KL ``cd``: Newton coordinate descent (Hsieh & Dhillon 2011) ...
@@ -47,6 +50,8 @@ from threadpoolctl import threadpool_limits
 
 from topicnmf.config import INITS, LOSSES, SOLVERS, NMFConfig
 from topicnmf.errors import CollapseWarning, ConvergenceWarning, ParameterError
+from topicnmf.nmf._anls import fit_anls
+from topicnmf.nmf._guided import Guidance, Guide, guided_start
 from topicnmf.nmf._hals import fit_hals
 from topicnmf.nmf._init import initialize_on
 from topicnmf.nmf._kl_cd import fit_cd_kl
@@ -65,9 +70,11 @@ from topicnmf.nmf._validation import check_components, check_matrix, check_threa
 __all__ = [
     "INITS",
     "LOSSES",
+    "Guidance",
     "SOLVERS",
     "NMFConfig",
     "NMFResult",
+    "check_guided_config",
     "fit_nmf",
     "frobenius_loss",
     "initialize",
@@ -115,6 +122,7 @@ def fit_nmf(
     *,
     n_threads: int | None = None,
     callback: Callable[[int, float], None] | None = None,
+    guidance: Guidance | None = None,
 ) -> NMFResult:
     """Factorize V ~ W @ H with W, H >= 0.
 
@@ -129,6 +137,10 @@ def fit_nmf(
         result does not depend on it beyond floating-point rounding.
     callback : callable, optional
         ``callback(iteration, objective)`` after each iteration, e.g. for a progress bar.
+    guidance : Guidance, optional
+        Seed terms for the first topics: they start from the seeds' profiles and are
+        pulled towards them (see ``topicnmf.nmf._guided``). Frobenius loss, solver "cd" or
+        "anls". The returned ``loss`` does not include the pull.
 
     Returns
     -------
@@ -158,11 +170,19 @@ def fit_nmf(
             "(pip install numba); solver 'mu' works without it.",
             param="solver",
         )
+    if guidance is not None:
+        _check_guidance(guidance, config, X.shape[1])
     threads = check_threads(n_threads)
     with threadpool_limits(limits=1, user_api="blas"), SparseOps(X, threads) as ops:
         W, H = initialize_on(ops, config)
         solver = _SOLVERS[config.solver, config.loss]
-        H, n_iter, history, converged = solver(ops, W, H, config, callback)
+        if guidance is None:
+            H, n_iter, history, converged = solver(ops, W, H, config, callback)
+        else:
+            _, H = guided_start(ops, W, H, guidance)
+            W = transform_on(ops, H, config)
+            guide = Guide(guidance, ops, H)
+            H, n_iter, history, converged = solver(ops, W, H, config, callback, guide)
         # The returned W is the exact best response to H, computed by the same code path
         # that `transform` uses, so transforming the training matrix gives W back.
         W = transform_on(ops, H, config)
@@ -192,7 +212,24 @@ _SOLVERS = {
     ("cd", "kl"): fit_cd_kl,
     ("mu", "frobenius"): fit_mu_frobenius,
     ("mu", "kl"): fit_mu_kl,
+    ("anls", "frobenius"): fit_anls,
 }
+
+
+def _check_guidance(guidance: Guidance, config: NMFConfig, n_features: int) -> None:
+    check_guided_config(config)
+    guidance.validate(config.n_components, n_features)
+
+
+def check_guided_config(config: NMFConfig) -> None:
+    """Raise ParameterError unless ``config`` can fit guided topics (Frobenius, cd or anls)."""
+    if config.loss != "frobenius" or config.solver not in ("cd", "anls"):
+        raise ParameterError(
+            "seed topics need the frobenius loss and solver 'cd' or 'anls'; got loss "
+            f"{config.loss!r} and solver {config.solver!r}",
+            param="solver",
+            value=config.solver,
+        )
 
 
 def _warn_if_collapsed(W: np.ndarray, H: np.ndarray, config: NMFConfig) -> None:

@@ -13,12 +13,16 @@ beta. On 20 Newsgroups this reaches the objective of 200 plain iterations in 20 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from topicnmf.config import NMFConfig
 from topicnmf.nmf._loss import Progress, SolverResult, frobenius_from_parts, penalty_value
 from topicnmf.nmf._sparse import SparseOps
+
+if TYPE_CHECKING:  # pragma: no cover
+    from topicnmf.nmf._guided import Guide
 
 # Extrapolation schedule (Ang & Gillis 2019): start, growth on success, growth of the cap,
 # and the cut on failure. The start changes which local minimum the fit settles in. It was
@@ -71,6 +75,10 @@ def _add_diag(G: np.ndarray, value: float) -> np.ndarray:
     return G
 
 
+def _no_penalty(H: np.ndarray) -> float:
+    return 0.0
+
+
 def _extrapolate(new: np.ndarray, old: np.ndarray, beta: float) -> np.ndarray:
     """max(0, new + beta * (new - old)), a fresh array."""
     out = np.subtract(new, old)
@@ -86,9 +94,11 @@ def fit_hals(
     H: np.ndarray,
     config: NMFConfig,
     callback: Callable[[int, float], None] | None,
+    guide: Guide | None = None,
 ) -> SolverResult:
     """HALS (scikit-learn's cd solver) with extrapolation.
 
+    ``guide`` adds the seeded topics' pull to the H updates and to the objective.
     Returns (H, n_iter, objective history, converged).
     """
     l1_W, l2_W, l1_H, l2_H = pen = config.penalties(*ops.shape)
@@ -100,7 +110,8 @@ def fit_hals(
 
     Qt = ops.tmul_t(W_prev)
     loss0 = frobenius_from_parts(ops.sq_norm, Qt, H_prev, ops.gram(W_prev), G_Hy)
-    progress = Progress(loss0 + penalty_value(pen, W_prev, H_prev), config.tol)
+    extra = guide.penalty if guide is not None else _no_penalty
+    progress = Progress(loss0 + penalty_value(pen, W_prev, H_prev) + extra(H_prev), config.tol)
 
     beta, beta_cap = BETA0, 1.0
     best_W, best_H, best_G = W_y, H_y, G_Hy
@@ -121,12 +132,15 @@ def fit_hals(
         # H_y is this iteration's own array (an extrapolation or a copy of the best H, and
         # about to be replaced either way): sweep it in place.
         H_new = H_y
-        sweep(ops, H_new, _add_diag(G_W, l2_H), Qt - l1_H if l1_H else Qt)
+        G_sys, Q_sys = _add_diag(G_W, l2_H), Qt - l1_H if l1_H else Qt
+        if guide is not None:
+            G_sys, Q_sys = guide.h_system(G_sys, Q_sys)
+        sweep(ops, H_new, G_sys, Q_sys)
 
         # The objective of (W_y, H_new) comes almost free from Qt and the Gram matrices.
         G_Hnew = ops.gram(H_new)
         loss = frobenius_from_parts(ops.sq_norm, Qt, H_new, G_W, G_Hnew)
-        loss += penalty_value(pen, W_y, H_new)
+        loss += penalty_value(pen, W_y, H_new) + extra(H_new)
         stop = progress.add(loss)
         if progress.improved:
             best_W, best_H, best_G = W_y, H_new, G_Hnew

@@ -1,5 +1,7 @@
 """Initializations of W and H, with scikit-learn's definitions.
 
+``kmeans`` (module ``_kmeans``): spherical k-means centroids as H, W their least-squares
+best response.
 ``random``: scaled absolute normal draws, H first, then W, as scikit-learn draws them.
 The NNDSVD variants (Boutsidis & Gallopoulos 2008) start from the k leading singular
 triplets of V: ``svd="exact"`` computes them to working precision (:func:`exact_svd`), so the
@@ -38,6 +40,13 @@ def initialize_on(ops: SparseOps, config: NMFConfig) -> tuple[np.ndarray, np.nda
         H = np.abs(avg * rng.standard_normal(size=(k, m))).astype(dtype)
         W = np.abs(avg * rng.standard_normal(size=(n, k))).astype(dtype)
         return W, H
+
+    if config.init == "kmeans":
+        from topicnmf.nmf._kmeans import kmeans_init
+        from topicnmf.nmf._transform import transform_on
+
+        H = kmeans_init(ops, k, config.seed)
+        return transform_on(ops, H, config), H
 
     if config.svd == "exact":
         U, S, Vt = exact_svd(ops, k, config.seed)
