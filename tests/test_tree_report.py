@@ -129,3 +129,23 @@ def test_info_describes_the_tree(leaves, flat):
     plain = json.loads(ok(["info", flat, "--format", "json"]))
     assert plain["tree"] is None
     assert "tree." not in ok(["info", flat, "--format", "table"], env={"COLUMNS": "200"})
+
+
+def test_a_leaf_draws_the_terms_its_automatic_label_does_not_name(leaves, tmp_path):
+    ctx = context(leaves)
+    section = topic_tree(ctx).html
+    for leaf in ctx.model.tree.leaves:
+        rec = ctx.topics[leaf.topic]
+        drawn = re.search(
+            rf'data-topic="{leaf.topic}".*?<tspan class=terms> ([^<]*)</tspan>', section
+        ).group(1)
+        named = set(rec["auto_label"].split("_"))
+        expected = [w for w, _ in ctx.model.tree.terms(leaf, 7) if w not in named][:4]
+        assert drawn.split(", ") == expected
+    # a label of the user's names no term: the top four are drawn
+    labeled = tmp_path / "labeled.npz"
+    ok(["label", "-m", leaves, "-o", labeled, "0=First"])
+    ctx = context(labeled)
+    leaf = next(n for n in ctx.model.tree.leaves if n.topic == 0)
+    top4 = ", ".join(w for w, _ in ctx.model.tree.terms(leaf, 4))
+    assert f"First</tspan><tspan class=terms> {top4}</tspan>" in topic_tree(ctx).html

@@ -98,6 +98,10 @@ def _mark(
         )
     t = node.topic
     label = _clip(str(ctx.topics[t]["label"]))
+    # an automatic label is made of top terms: draw the next ones rather than repeat them
+    named = set(label.split("_")) if label == ctx.topics[t].get("auto_label") else set()
+    more = [w for w, _ in tree.terms(node, SHOWN_TERMS + 3) if w not in named]
+    terms = _clip(", ".join(more[:SHOWN_TERMS]))
     badge = 10 + 7 * len(str(len(ctx.topics) - 1))  # as wide as the widest topic number
     mark = (
         f'<g class=leaf data-topic="{t}" data-node="{node.id}" tabindex="0" role="button" '
