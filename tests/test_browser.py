@@ -207,3 +207,57 @@ def test_context_sections_render_and_follow_the_selection(browser, context_repor
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")
     assert requests == [] and problems == []
+
+
+@pytest.fixture(scope="module")
+def tree_report(tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("browser-tree")
+    model = tmp / "leaves.npz"
+    ok(["tree", HOBBIES, "-k", 4, "-m", model, "-q", "--format", "csv"])
+    ok(["label", "-m", model, "2=Third leaf", "-q"])
+    page = tmp / "tree.html"
+    ok(["report", "-m", model, HOBBIES, "-o", page, "-q"])
+    topics = json.loads(ok(["topics", model, "--format", "json"]))
+    return {"path": page, "tmp": tmp, "topics": topics}
+
+
+def test_the_topic_tree_selects_topics(browser, tree_report, report):
+    page, problems, requests = open_page(browser, tree_report["path"], color_scheme="dark")
+    topics = tree_report["topics"]
+    leaves = page.locator("#topic-tree .leaf")
+    assert leaves.count() == len(topics) == 4
+    assert page.locator("#topic-tree .inner").count() == 3
+    assert page.locator("#topic-tree").is_visible()
+
+    # a leaf selects its topic everywhere, and its path from the root lights up
+    page.locator('#topic-tree .leaf[data-topic="2"]').click()
+    assert page.locator("#detail-title").inner_text() == "Topic 2: Third leaf"
+    assert page.locator('#topic-table tr[aria-current="true"]').get_attribute("data-topic") == "2"
+    assert page.locator("#topic-map .mark.selected").get_attribute("data-topic") == "2"
+    assert page.locator("#topic-tree .leaf.selected").get_attribute("data-topic") == "2"
+    node = page.locator('#topic-tree .leaf[data-topic="2"]').get_attribute("data-node")
+    lit = page.locator("#topic-tree .edge.on-path")
+    assert node in lit.evaluate_all("es => es.map(e => e.dataset.node)")
+    # the inner nodes on the path: the root, not the leaf
+    assert page.locator("#topic-tree .inner.on-path").count() == lit.count()
+    # the map selects back into the tree
+    page.locator('#topic-map .mark[data-topic="1"]').click()
+    assert page.locator("#topic-tree .leaf.selected").get_attribute("data-topic") == "1"
+
+    # keyboard on the drawing, and the list alternative's buttons
+    page.locator('#topic-tree .leaf[data-topic="3"]').focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#detail-title").inner_text().startswith("Topic 3: ")
+    page.locator(".tree-list summary").click()
+    page.locator('.tree-list button.pick[data-topic="0"]').click()
+    assert page.locator("#topic-tree .leaf.selected").get_attribute("data-topic") == "0"
+    assert page.locator('.tree-list li[aria-current="true"]').get_attribute("data-topic") == "0"
+
+    shot = tree_report["tmp"] / "tree-dark.png"
+    page.locator("#tree").screenshot(path=str(shot))
+    print(f"screenshot: {shot}")
+    assert requests == [] and problems == []
+
+    # a model without a tree has no tree section
+    flat, _, _ = open_page(browser, report["path"])
+    assert flat.locator("#tree").count() == 0

@@ -111,6 +111,19 @@ def model_info(m: Any, path: str) -> dict[str, Any]:
         "sources_total": None if sources is None else sources.total,
         "created": m.created,
         "stored_doc_topics": None if m.doc_ids is None else len(m.doc_ids),
+        "tree": _tree_info(m.tree),
+    }
+
+
+def _tree_info(tree: Any) -> dict[str, int] | None:
+    """The size of the topic tree whose leaves are the topics (None: the model has none);
+    depth counts splits from the root to the deepest leaf."""
+    if tree is None:
+        return None
+    return {
+        "nodes": len(tree.nodes),
+        "leaves": len(tree.leaves),
+        "depth": max(depth for _, depth in tree.walk()),
     }
 
 
@@ -127,12 +140,12 @@ def _in_order(record: dict[str, Any]) -> dict[str, Any]:
 
 def info_rows(data: dict[str, Any]) -> list[list[str]]:
     """The (field, value) rows of the info table: settings flattened, stop words counted,
-    one row per training source."""
+    one row per training source; no tree rows for a model without a tree."""
     rows = []
     for key, value in data.items():
         if key == "sources":
             rows.extend(_source_rows(value, data["sources_total"]))
-        elif key == "sources_total":
+        elif key == "sources_total" or (key == "tree" and value is None):
             continue
         elif isinstance(value, dict):
             for sub, v in value.items():
@@ -204,7 +217,8 @@ def _fit_stats(stats: Any) -> dict[str, Any] | None:
 def info(
     model_arg: str | None, model: str | None, output: str | None, fmt: str | None, quiet: bool
 ) -> None:
-    """Describe a model: sizes, settings, fit statistics, versions, training sources.
+    """Describe a model: sizes, settings, fit statistics, versions, training sources,
+    and the topic tree of a model saved by 'topicnmf tree'.
 
     \b
     Examples:

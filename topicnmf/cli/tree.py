@@ -109,8 +109,8 @@ def show_tree(tree: Any, top: int, max_depth: int | None = None) -> None:
     "-m",
     "--model",
     type=click.Path(),
-    help="Also write the leaves as a model here (usable by topics, assign, info); it "
-    "holds the tree [default: no model].",
+    help="Also write the leaves as a model here (usable by topics, assign, docs, report, "
+    "info); it holds the tree, which report draws [default: no model].",
 )
 @click.option(
     "-o",
@@ -173,8 +173,9 @@ def tree(
 
     Each split is a rank-2 NMF of a node's TF-IDF rows (Kuang & Park 2013); the leaf
     whose split lowers the reconstruction error most is split next. The leaves are
-    topics: with -m they are written as a model that topics, assign and info read.
-    CORPUS is read as by 'topicnmf fit', with the same options.
+    topics: with -m they are written as a model that topics, assign, docs, report and
+    info read (report and info show the tree too). CORPUS is read as by 'topicnmf fit',
+    with the same options.
 
     \b
     Examples:

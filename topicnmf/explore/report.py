@@ -23,6 +23,7 @@ import numpy as np
 
 from topicnmf.explore.context_sections import topic_evolution, topic_groups, topic_trends
 from topicnmf.explore.labels import RELEVANCE_LAMBDA, term_marginal
+from topicnmf.explore.tree_section import topic_tree
 
 __all__ = [
     "DEFAULT_SECTIONS",
@@ -82,6 +83,7 @@ class Section:
     html: str
     data: Any = None
     script: str = ""
+    css: str = ""  # the section's own style rules, added to the page's
 
 
 SectionBuilder = Callable[[ReportContext], "Section | None"]
@@ -430,6 +432,7 @@ DEFAULT_SECTIONS: list[SectionBuilder] = [
     topic_table,
     topic_map,
     topic_detail,
+    topic_tree,
     similarity,
     coherence,
     select_k_curves,
@@ -489,7 +492,7 @@ def build_report(ctx: ReportContext, sections: Sequence[SectionBuilder] | None =
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
 <title>{esc(ctx.title)} · topicnmf report</title>
 <style>
-{asset("report.css")}
+{asset("report.css")}{"".join(s.css for s in built)}
 </style>
 </head>
 <body>
