@@ -10,12 +10,14 @@ import click
 from topicnmf._text import count
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
+    backend_options,
     corpus_options,
     jobs_option,
     load_corpus,
     model_path,
     nmf_config,
     nmf_options,
+    pop_backend,
     pop_corpus_options,
     quiet_option,
     vectorizer_config,
@@ -122,6 +124,7 @@ def check_table_path(option: str, path: str | None) -> None:
 )
 @jobs_option
 @quiet_option
+@backend_options
 def fit(
     corpus: tuple[str, ...],
     k: int,
@@ -161,6 +164,7 @@ def fit(
     check_table_path("--topics-out", topics_out)
     check_table_path("--doc-topics-out", doc_topics_out)
     corpus_kw = pop_corpus_options(kw)
+    backend = pop_backend(kw)
     vec_config = vectorizer_config(kw)
     config = nmf_config(k, kw)
     # every output is settled before the work starts: a typo in a path must not cost a fit
@@ -181,7 +185,7 @@ def fit(
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
 
-    from topicnmf.model import fit as fit_model
+    from topicnmf.cli.backend import run_fit
     from topicnmf.model import normalize_rows
 
     # one progress line: reading, then fitting (a bar per stage would show both at once)
@@ -196,7 +200,8 @@ def fit(
         def on_iteration(i: int, loss: float) -> None:
             update(description=f"Fitting {k} topics: iteration {i}, loss {loss:.6g}")
 
-        out = fit_model(
+        out = run_fit(
+            backend,
             documents,
             vec_config,
             config,
