@@ -29,18 +29,15 @@ needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
+    # the backend's own local cluster: 2 processes of 1 thread, loopback, no dashboard
+    from topicnmf.backends import BackendConfig, dask_backend
 
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    with Client(cluster) as c:
+    with dask_backend.connect(BackendConfig("dask", workers=2)) as c:
+        info = c.scheduler_info()
+        assert len(info["workers"]) == 2
+        assert all(w["nthreads"] == 1 for w in info["workers"].values())
+        assert c.scheduler.address.startswith("tcp://127.0.0.1:")
         yield c
-    cluster.close()
 
 
 def hobbies() -> list:
@@ -151,15 +148,18 @@ def test_weigh_texts_keeps_the_order_and_the_bits(client):
 
 
 @needs_dask
-def test_assign_command_writes_the_same_ordered_output(tmp_path):
-    # the command starts (and stops) its own 2-process cluster
+def test_assign_command_writes_the_same_ordered_output(client, tmp_path):
+    # the command connects to the running cluster (--scheduler), in 4 ordered partitions
     model = tmp_path / "m.npz"
     runner = CliRunner()
     args = ["fit", str(HOBBIES), "-k", "3", "-m", str(model), "-q", "--format", "csv"]
     assert runner.invoke(cli, args).exit_code == 0
     base = ["assign", "-m", str(model), str(HOBBIES), "-q", "--format", "csv", "--batch-size", "20"]
     local = runner.invoke(cli, base)
-    dask = runner.invoke(cli, [*base, "--backend", "dask", "--workers", "2"])
+    address = client.scheduler.address
+    dask = runner.invoke(
+        cli, [*base, "--backend", "dask", "--scheduler", address, "--partitions", "4"]
+    )
     assert local.exit_code == 0 and dask.exit_code == 0, dask.stderr
     assert dask.stdout == local.stdout and len(local.stdout.splitlines()) == 73
 

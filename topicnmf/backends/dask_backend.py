@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from topicnmf.backends import BackendConfig
 from topicnmf.errors import ConvergenceWarning, ParameterError, TopicNMFError, VectorizerError
@@ -375,7 +376,8 @@ def _hals_step(
     if l1_W:
         Pt -= l1_W
     W_new = state["y"].copy()
-    hals_sweep(W_new, G, Pt, np.empty(W_new.shape[1], dtype=W_new.dtype))
+    with threadpool_limits(limits=1, user_api="blas"):
+        hals_sweep(W_new, G, Pt, np.empty(W_new.shape[1], dtype=W_new.dtype))
     state["new"] = W_new
     state["y"] = _extrapolate(W_new, state["prev"], beta)
     return state
@@ -611,10 +613,13 @@ def fit(
     if nnz == 0:
         raise ParameterError("V has no non-zero value; there is nothing to factorize.")
     t1 = time.perf_counter()
-    W0, H0 = initialize(client, blocks, (n, m), sum(i[2] for i in info) / (n * m), nmf_config)
-    H, n_iter, history, converged = fit_hals(
-        client, blocks, W0, H0, (n, m), sq_norm, nmf_config, on_iteration
-    )
+    # the client's H updates are small BLAS calls, which more BLAS threads only slow down
+    # (they spin against the workers for the same cores): one thread, as in one process
+    with threadpool_limits(limits=1, user_api="blas"):
+        W0, H0 = initialize(client, blocks, (n, m), sum(i[2] for i in info) / (n * m), nmf_config)
+        H, n_iter, history, converged = fit_hals(
+            client, blocks, W0, H0, (n, m), sq_norm, nmf_config, on_iteration
+        )
     del W0
     if not converged:
         warnings.warn(
