@@ -65,6 +65,12 @@ def main() -> None:
     print(f"local fit   median {ml:7.2f} s  ({', '.join(f'{x:.2f}' for x in local_t)})")
     print(f"dask fit    median {md:7.2f} s  ({', '.join(f'{x:.2f}' for x in dask_t)})")
     print(f"ratio dask/local: {md / ml:.2f}")
+    for name, out in (("local", a), ("dask", b)):
+        st = out.model.stats
+        print(
+            f"  {name:5s} last run: read+vectorize {st.seconds_read_vectorize:.2f} s, "
+            f"start+NMF {st.seconds_nmf:.2f} s, total {st.seconds_total:.2f} s"
+        )
     print(
         f"objective local {la:.6f}, dask {lb:.6f}, relative difference {abs(la - lb) / la:.2e}; "
         f"iterations {a.model.stats.n_iter} / {b.model.stats.n_iter}; same topic order: "

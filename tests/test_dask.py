@@ -7,6 +7,7 @@ limits to the whole corpus, not to each partition. Skipped when dask is not inst
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 import warnings
@@ -186,3 +187,28 @@ def test_backend_settings_need_the_dask_backend(tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert "--workers applies only with --backend dask" in result.stderr
+
+
+@needs_dask
+def test_select_k_fits_and_vectorizing_on_the_cluster_equal_local(client):
+    import functools
+
+    from topicnmf.backends import dask_backend
+    from topicnmf.quality import select_k
+    from topicnmf.vectorize import Vectorizer
+
+    texts = [d.text for d in hobbies()]
+    local_vec = Vectorizer(VectorizerConfig())
+    V = local_vec.fit_transform(texts)
+    vec, V_dask = dask_backend.vectorize(client, texts, VectorizerConfig(), partitions=3)
+    assert vec.vocabulary == local_vec.vocabulary
+    assert (V_dask != V).nnz == 0 and V_dask.shape == V.shape
+    runner = functools.partial(dask_backend.run_tasks, client)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        here = select_k(V, [2, 3], runs=1)
+        there = select_k(V, [2, 3], runs=1, runner=runner)
+    # every figure equal; only the fits' timings differ
+    assert there.recommended_k == here.recommended_k and there.reason == here.reason
+    for a, b in zip(here.rows, there.rows, strict=True):
+        assert dataclasses.replace(a, seconds=0.0) == dataclasses.replace(b, seconds=0.0)
