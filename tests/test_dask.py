@@ -212,3 +212,13 @@ def test_select_k_fits_and_vectorizing_on_the_cluster_equal_local(client):
     assert there.recommended_k == here.recommended_k and there.reason == here.reason
     for a, b in zip(here.rows, there.rows, strict=True):
         assert dataclasses.replace(a, seconds=0.0) == dataclasses.replace(b, seconds=0.0)
+
+
+@needs_dask
+def test_settings_the_dask_fit_lacks_are_usage_errors(tmp_path):
+    args = ["fit", str(HOBBIES), "-k", "2", "-m", str(tmp_path / "m.npz"), "--backend", "dask"]
+    result = CliRunner().invoke(cli, [*args, "--loss", "kl"])
+    assert result.exit_code == 2
+    assert "HALS only" in result.stderr and "--solver" in result.stderr
+    assert CliRunner().invoke(cli, [*args, "--svd", "randomized"]).exit_code == 2
+    assert not (tmp_path / "m.npz").exists()

@@ -591,21 +591,7 @@ def fit(
     """
     from topicnmf import model as M
 
-    nmf_config.validate()
-    if (nmf_config.loss, nmf_config.solver) != ("frobenius", "cd"):
-        raise ParameterError(
-            "the dask backend fits with HALS only (loss 'frobenius', solver 'cd'); got loss "
-            f"{nmf_config.loss!r}, solver {nmf_config.solver!r}",
-            param="solver",
-            value=nmf_config.solver,
-        )
-    if nmf_config.init != "random" and nmf_config.svd != "exact":
-        raise ParameterError(
-            "the dask backend computes the exact SVD for the NNDSVD start; svd "
-            f"{nmf_config.svd!r} is not available with it",
-            param="svd",
-            value=nmf_config.svd,
-        )
+    check_settings(nmf_config)
     created = M.creation_time()
     t0 = time.perf_counter()
     recorder, texts = _read(documents, on_document)
@@ -706,6 +692,25 @@ def fit(
         labels=recorder.labels,
         empty_documents=sum(i[4] for i in info),
     )
+
+
+def check_settings(nmf_config: NMFConfig) -> None:
+    """Raise ParameterError for settings the Dask fit does not offer (before any work)."""
+    nmf_config.validate()
+    if (nmf_config.loss, nmf_config.solver) != ("frobenius", "cd"):
+        raise ParameterError(
+            "the dask backend fits with HALS only (loss 'frobenius', solver 'cd'); got loss "
+            f"{nmf_config.loss!r}, solver {nmf_config.solver!r}",
+            param="solver",
+            value=nmf_config.solver,
+        )
+    if nmf_config.init != "random" and nmf_config.svd != "exact":
+        raise ParameterError(
+            "the dask backend computes the exact SVD for the NNDSVD start; svd "
+            f"{nmf_config.svd!r} is not available with it",
+            param="svd",
+            value=nmf_config.svd,
+        )
 
 
 def _penalties(config: NMFConfig, shape: tuple[int, int], W: np.ndarray, H: np.ndarray) -> float:

@@ -19,7 +19,10 @@ def run_fit(backend: Any, documents: Any, vec_config: Any, config: Any, **kw: An
 
         return fit(documents, vec_config, config, **kw)
     from topicnmf.backends import dask_backend
+    from topicnmf.cli.options import usage_errors
 
+    with usage_errors():  # a setting the Dask fit lacks: exit 2 before a cluster starts
+        dask_backend.check_settings(config)
     kw.pop("n_jobs", None)
     with dask_backend.connect(backend) as client:
         return dask_backend.fit(
