@@ -18,7 +18,7 @@ $(BASE): pyproject.toml
 	touch $(BASE)
 
 $(TOOLS): $(BASE)
-	$(PIP) -e '.[test]' --config-settings editable_mode=compat
+	$(PIP) -e '.[test,browser]' --config-settings editable_mode=compat
 	touch $(TOOLS)
 
 install: $(BASE)
@@ -39,9 +39,10 @@ demo: $(BASE)
 	$(BIN)/topicnmf fit sample_corpora/hobbies -k 4 -m demo-model.npz --format table
 	printf 'We planted tomatoes and basil in the raised bed\nThe telescope showed the rings of Saturn\n' \
 	  | $(BIN)/topicnmf assign -m demo-model.npz - --top-topics 2 --format table
+	$(BIN)/topicnmf report -m demo-model.npz sample_corpora/hobbies -o demo-report.html
 
 bench: $(TOOLS)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-model.npz
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-model.npz demo-report.html

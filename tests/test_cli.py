@@ -17,6 +17,8 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import SAMPLES, theme_texts
 from topicnmf.cli import cli
+from topicnmf.explore.labels import auto_labels
+from topicnmf.model import TopicModel
 
 COMMANDS = ["fit", "topics", "assign", "info"]
 
@@ -264,7 +266,11 @@ def test_topics_formats(fmt, hobbies_model):
         data = json.loads(out)
         assert [t["topic"] for t in data] == [0, 1, 2, 3]
         assert all(len(t["terms"]) == 5 for t in data)
-        assert all(t["label"] == "_".join(x["term"] for x in t["terms"][:3]) for t in data)
+        # automatic labels: the three most relevant terms (lambda 0.6), not the heaviest
+        m = TopicModel.load(hobbies_model)
+        auto = auto_labels(m.H, m.topic_share, m.vocabulary)
+        assert [t["label"] for t in data] == auto
+        assert all(len(t["label"].split("_")) == 3 for t in data)
     elif fmt == "jsonl":
         assert len([json.loads(line) for line in out.splitlines()]) == 4
     else:
@@ -430,3 +436,16 @@ def test_settings_accept_numpy_scalars():
     cfg = VectorizerConfig(lowercase=np.True_, min_df=np.int64(1), max_df=np.float32(0.5))
     assert cfg.lowercase and cfg.min_df == 1 and isinstance(cfg.max_df, float)
     assert NMFConfig(np.int32(3), tol=np.float64(1e-4)).n_components == 3
+
+
+def test_evaluate_table_shows_the_terms_its_npmi_scored(hobbies_model):
+    """The table's term list is the top N the NPMI was computed on, not a shorter cut."""
+    top = 9
+    table = ok(["evaluate", "-m", hobbies_model, "--top", str(top), "--format", "table"]).stdout
+    data = json.loads(
+        ok(["evaluate", "-m", hobbies_model, "--top", str(top), "--format", "json"]).stdout
+    )
+    flat = " ".join(table.split())
+    for topic in data["topics"]:
+        assert len(topic["top_terms"]) == top
+        assert topic["top_terms"][-1] in flat

@@ -1934,7 +1934,8 @@ def test_a_bad_sources_record_is_one_model_file_error(
 
 
 def test_info_shows_the_sources_and_every_stop_word(tmp_path: Path, no_news_homes: Path) -> None:
-    from topicnmf.config import ENGLISH_STOP_WORDS
+    # the default list (scikit-learn's, spaCy's additions and the contractions)
+    from topicnmf.config import DEFAULT_STOP_WORDS as ENGLISH_STOP_WORDS
 
     d = _theme_files(tmp_path)
     make_news_archive(tmp_path / "home" / "20news-bydate.tar.gz", MINI)

@@ -222,3 +222,16 @@ def test_settings_the_dask_fit_lacks_are_usage_errors(tmp_path):
     assert "HALS only" in result.stderr and "--solver" in result.stderr
     assert CliRunner().invoke(cli, [*args, "--svd", "randomized"]).exit_code == 2
     assert not (tmp_path / "m.npz").exists()
+
+
+@needs_dask
+def test_token_rules_passes_give_the_same_vocabulary(client):
+    # boilerplate lines (on by default) and phrases are whole-corpus passes
+    docs = hobbies()
+    vec = VectorizerConfig(phrases=True, phrase_min_count=2)
+    local = local_fit(docs, vec, NMFConfig(n_components=3)).model.vectorizer
+    there = dask_fit(docs, vec, NMFConfig(n_components=3), client, 2).model.vectorizer
+    assert there.vocabulary == local.vocabulary and any(
+        " " in t or "_" in t for t in local.vocabulary
+    )
+    assert there.removed == local.removed and there.boilerplate == local.boilerplate

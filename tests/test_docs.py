@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -35,3 +38,16 @@ def test_every_command_has_help_with_an_example(command):
 def test_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in README and "make test" in ci
+
+
+def test_readme_python_example_runs_and_leaves_the_checkout_alone(tmp_path):
+    """The Python API example works as printed, run from the checkout, and writes nothing there."""
+    block = re.search(r"## Python API.*?```python\n(.*?)```", README, re.DOTALL)
+    assert block, "the README has a Python API example"
+    before = {p for p in ROOT.iterdir()}
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", block.group(1)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert {p for p in ROOT.iterdir()} == before
+    assert list(tmp_path.rglob("*.npz")), "the example saved its model under the temp folder"

@@ -347,10 +347,21 @@ def test_every_member_written_is_described(hobbies_model, tmp_path):
     # reader would never read it (and a vectorizer array missing would fail every load)
     from topicnmf import NMFConfig, VectorizerConfig, fit
     from topicnmf.modelfile import MEMBERS, model_arrays
+    from topicnmf.tree import fit_tree
 
     out = fit(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(), NMFConfig(n_components=3),
               save_doc_topics=True)  # fmt: skip
-    assert set(model_arrays(out.model)) == set(MEMBERS)
+    # window topics are written by dynamic fits only, the tree members by `fit_tree` only
+    windows = {name for name in MEMBERS if name.startswith("window_")}
+    trees = {name for name in MEMBERS if name.startswith("tree_")}
+    assert set(model_arrays(out.model)) == set(MEMBERS) - windows - trees
+    n = out.model.stats.n_documents
+    dynamic = fit(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(),
+                  NMFConfig(n_components=2), save_doc_topics=True,
+                  windows=(np.arange(n) % 2, ["2020", "2021"], ["2021", "2022"]))  # fmt: skip
+    assert set(model_arrays(dynamic.model)) == set(MEMBERS) - trees
+    tree = fit_tree(load_corpus([SAMPLES / "hobbies"]), VectorizerConfig(), 3, save_doc_topics=True)
+    assert set(model_arrays(tree.model)) == set(MEMBERS) - windows
 
 
 def test_statistics_fields_all_have_a_type_check():

@@ -28,7 +28,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from tests.helpers import NEWS_ARCHIVE as ARCHIVE
 from tests.helpers import requires_newsgroups
-from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
+from topicnmf.config import DEFAULT_STOP_WORDS, ENGLISH_CONTRACTIONS
+from topicnmf.errors import ModelFileError, ParameterError, TopicNMFWarning, VectorizerError
 from topicnmf.regexcheck import exponential_backtracking
 from topicnmf.vectorize import (
     DEFAULT_TOKEN_PATTERN,
@@ -39,6 +40,9 @@ from topicnmf.vectorize import (
     resolve_stop_words,
     tokenizer,
 )
+
+# scikit-learn's token rules: the equality tests run in this mode
+SK = VectorizerConfig.sklearn_compatible
 
 CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -111,19 +115,34 @@ def assert_same_matrix(got: sp.csr_matrix, expected: sp.csr_matrix) -> None:
 
 def test_stop_words_are_sklearns_list_written_out() -> None:
     assert ENGLISH_STOP_WORDS == tuple(sorted(SK_STOP_WORDS))
-    assert VectorizerConfig().stop_words is ENGLISH_STOP_WORDS or (
-        VectorizerConfig().stop_words == ENGLISH_STOP_WORDS
+    assert SK().stop_words == ENGLISH_STOP_WORDS
+    # the default list adds English contractions (none of which scikit-learn's pattern
+    # can produce) and the 14 words spaCy's English list adds
+    added = set(VectorizerConfig().stop_words) - set(ENGLISH_STOP_WORDS)
+    assert set(ENGLISH_CONTRACTIONS) <= added
+    assert all("'" in w for w in ENGLISH_CONTRACTIONS)
+    assert added - set(ENGLISH_CONTRACTIONS) == set(
+        "ca did does doing just make quite really regarding say unless used using various".split()
     )
 
 
 def test_defaults() -> None:
     cfg = VectorizerConfig()
     assert cfg.lowercase is True
-    assert cfg.token_pattern == DEFAULT_TOKEN_PATTERN == r"(?u)\b\w\w+\b"
+    assert cfg.token_pattern is None  # the word rule
+    assert cfg.stop_words == DEFAULT_STOP_WORDS
     assert (cfg.ngram_range, cfg.min_df, cfg.max_df, cfg.max_features) == ((1, 1), 2, 0.95, None)
     assert (cfg.sublinear_tf, cfg.norm, cfg.use_idf, cfg.smooth_idf) == (False, "l2", True, True)
+    assert (cfg.keep_numbers, cfg.adjacent_ngrams, cfg.max_line_df) == (False, True, 0.005)
+    assert (cfg.phrases, cfg.phrase_min_count, cfg.phrase_threshold) == (False, 5, 0.5)
+    assert cfg.tokenizer == "regex"
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.min_df = 3  # type: ignore[misc]
+    sk = SK()
+    assert sk.token_pattern == DEFAULT_TOKEN_PATTERN == r"(?u)\b\w\w+\b"
+    assert (sk.keep_numbers, sk.adjacent_ngrams, sk.max_line_df, sk.phrases) == (
+        True, False, None, False
+    )  # fmt: skip
 
 
 def test_config_normalises_containers() -> None:
@@ -171,15 +190,17 @@ def test_validate_is_public() -> None:
 
 
 def test_resolve_stop_words(tmp_path: Path) -> None:
-    assert resolve_stop_words("english") == ENGLISH_STOP_WORDS
-    assert resolve_stop_words("English") == ENGLISH_STOP_WORDS
+    assert resolve_stop_words("english") == DEFAULT_STOP_WORDS
+    assert resolve_stop_words("English") == DEFAULT_STOP_WORDS
     assert resolve_stop_words("none") == ()
     assert resolve_stop_words(None) == ()
     assert resolve_stop_words(["b", "a", "b"]) == ("a", "b")
     path = tmp_path / "stop.txt"
     path.write_text("# my list\nfoo\n\n  bar  \nfoo\n#baz\nçà\n", encoding="utf-8")
-    assert resolve_stop_words(str(path)) == ("bar", "foo", "çà")
-    assert resolve_stop_words(path) == ("bar", "foo", "çà")
+    with pytest.warns(TopicNMFWarning, match="replace the english list"):
+        assert resolve_stop_words(str(path)) == ("bar", "foo", "çà")
+    with pytest.warns(TopicNMFWarning):
+        assert resolve_stop_words(path) == ("bar", "foo", "çà")
 
 
 @contextlib.contextmanager
@@ -233,7 +254,8 @@ def test_resolve_stop_words_errors(tmp_path: Path) -> None:
 def test_stop_word_file_with_a_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "bom.txt"
     path.write_bytes("\ufeffthe\nof\n".encode())
-    assert resolve_stop_words(path) == ("of", "the")
+    with pytest.warns(TopicNMFWarning):
+        assert resolve_stop_words(path) == ("of", "the")
 
 
 @pytest.mark.parametrize("name", ["/dev/zero", "a FIFO", "11 MB", "missing"])
@@ -401,13 +423,18 @@ def test_a_signal_ends_a_slow_token_pattern_within_a_second(
 
 def test_capitalised_stop_words_warn(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING", logger="topicnmf"):
-        Vectorizer(VectorizerConfig(stop_words=("The", "a"), min_df=1)).fit_transform(CORPUS)
+        Vectorizer(SK(stop_words=("The", "a"), min_df=1)).fit_transform(CORPUS)
     assert "capitals" in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="topicnmf"):
-        cfg = VectorizerConfig(stop_words=("The", "a"), lowercase=False, min_df=1)
+        cfg = SK(stop_words=("The", "a"), lowercase=False, min_df=1)
         Vectorizer(cfg).fit_transform(CORPUS)
     assert caplog.text == ""
+    # the word rule reads stop words as it reads text (lowercased): "The" matches
+    with caplog.at_level("WARNING", logger="topicnmf"):
+        vec = Vectorizer(VectorizerConfig(stop_words=("The", "a"), min_df=1))
+        vec.fit_transform(CORPUS)
+    assert caplog.text == "" and "the" not in vec.vocabulary
 
 
 # ------------------------------------------------------------- sklearn equality
@@ -449,7 +476,7 @@ CONFIGS = {
 
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_matches_sklearn(name: str) -> None:
-    assert_matches_sklearn(VectorizerConfig(**CONFIGS[name]), CORPUS, OTHER)
+    assert_matches_sklearn(SK(**CONFIGS[name]), CORPUS, OTHER)
 
 
 def test_max_features_tie_breaking_matches_sklearn() -> None:
@@ -460,9 +487,7 @@ def test_max_features_tie_breaking_matches_sklearn() -> None:
     texts = [" ".join(rng.permutation(words)[:30]) for _ in range(8)]
     texts.append(" ".join(words) * 0)
     for limit in (1, 5, 17, 33, 59):
-        assert_matches_sklearn(
-            VectorizerConfig(min_df=1, max_df=1.0, max_features=limit), texts, texts[:3]
-        )
+        assert_matches_sklearn(SK(min_df=1, max_df=1.0, max_features=limit), texts, texts[:3])
 
 
 def test_unicode_and_mixed_chunks_match_sklearn() -> None:
@@ -477,25 +502,26 @@ def test_unicode_and_mixed_chunks_match_sklearn() -> None:
         "surrogate \udcff in the middle of wo\udcffrd",
     ] * 3
     for cfg in (
-        VectorizerConfig(min_df=1),
-        VectorizerConfig(min_df=1, lowercase=False),
-        VectorizerConfig(min_df=1, token_pattern=r"\b\w+\b", ngram_range=(1, 2)),
+        SK(min_df=1),
+        SK(min_df=1, lowercase=False),
+        SK(min_df=1, token_pattern=r"\b\w+\b", ngram_range=(1, 2)),
     ):
         assert_matches_sklearn(cfg, texts, texts[::-1])
 
 
-def test_result_does_not_depend_on_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = VectorizerConfig(min_df=1, ngram_range=(1, 2))
+@pytest.mark.parametrize("mode", ["default", "sklearn"])
+def test_result_does_not_depend_on_chunking(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    make = VectorizerConfig if mode == "default" else SK
+    cfg = make(min_df=1, ngram_range=(1, 2))
     texts = CORPUS * 5
     reference = Vectorizer(cfg).fit_transform(texts)
     monkeypatch.setattr(counting, "CHUNK_CHARS", 40)
-    for jobs in (1, None):  # accepted, unused
-        vec = Vectorizer(cfg, n_jobs=jobs)
-        got = vec.fit_transform(iter(texts))
-        for name in ("data", "indices", "indptr"):
-            np.testing.assert_array_equal(getattr(got, name), getattr(reference, name))
-        again = vec.transform(iter(texts))
-        np.testing.assert_allclose(again.toarray(), reference.toarray(), rtol=1e-6)
+    vec = Vectorizer(cfg)
+    got = vec.fit_transform(iter(texts))
+    for name in ("data", "indices", "indptr"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(reference, name))
+    again = vec.transform(iter(texts))
+    np.testing.assert_allclose(again.toarray(), reference.toarray(), rtol=1e-6)
 
 
 LONG_TEXTS = [
@@ -529,7 +555,7 @@ def test_long_texts_are_read_in_pieces_and_match_sklearn(
     # pieces of 64 characters and batches of 3 matches: every long text is cut many times
     monkeypatch.setattr(tokenizer, "PIECE_CHARS", 64)
     monkeypatch.setattr(tokenizer.RegexTokenizer, "batch_tokens", 3)
-    cfg = VectorizerConfig(min_df=1, max_df=1.0, **kwargs)
+    cfg = SK(min_df=1, max_df=1.0, **kwargs)
     ours, _ = assert_matches_sklearn(cfg, LONG_TEXTS, LONG_TEXTS[::-1] + OTHER)
     # the pieces really were many
     pieces = list(tokenizer.make_tokenizer(cfg).tokenize([LONG_TEXTS[0]]))
@@ -549,7 +575,7 @@ def test_a_long_text_needs_memory_for_a_piece_not_for_the_text(
     text = " ".join(words[i] for i in rng.integers(0, len(words), size=800_000))
     tracemalloc.start()
     try:
-        V = Vectorizer(VectorizerConfig(min_df=1, max_df=1.0)).fit_transform([text])
+        V = Vectorizer(SK(min_df=1, max_df=1.0)).fit_transform([text])
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -596,7 +622,7 @@ def test_numpy_tokenizer_equals_regex(text: str) -> None:
 def test_random_corpora_match_sklearn(
     texts: list[str], ngram_range: tuple[int, int], max_features: int | None
 ) -> None:
-    cfg = VectorizerConfig(
+    cfg = SK(
         min_df=1,
         max_df=1.0,
         ngram_range=ngram_range,
@@ -627,9 +653,9 @@ def test_matches_sklearn_on_20newsgroups() -> None:
                 texts.append(handle.read().decode("latin-1"))
                 if len(texts) == 400:
                     break
-    ours, _ = assert_matches_sklearn(VectorizerConfig(), texts[:300], texts[300:])
+    ours, _ = assert_matches_sklearn(SK(), texts[:300], texts[300:])
     assert len(ours.vocabulary) > 1000
-    bigrams = VectorizerConfig(ngram_range=(1, 2), max_features=2000, sublinear_tf=True)
+    bigrams = SK(ngram_range=(1, 2), max_features=2000, sublinear_tf=True)
     assert_matches_sklearn(bigrams, texts[:150], texts[300:])
 
 
@@ -715,7 +741,7 @@ def test_fit_is_deterministic_and_streams() -> None:
         (
             ["alpha beta", "alpha beta"],
             {"max_df": 1, "min_df": 1},
-            "more than 1 documents (max_df=1)",
+            "more than 1 document (max_df=1)",
             "max_df",
         ),
         (

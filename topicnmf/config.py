@@ -8,32 +8,45 @@ reading the corpus, before the numerical modules are loaded. ``topicnmf.vectoriz
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import sys
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from pathlib import Path
+from typing import Any
 
-from topicnmf.errors import ParameterError
+from topicnmf.errors import ParameterError, TopicNMFWarning
 from topicnmf.fileio import read_small_file
 from topicnmf.regexcheck import exponential_backtracking
 
 __all__ = [
+    "DEFAULT_MAX_LINE_DF",
+    "DEFAULT_STOP_WORDS",
     "DEFAULT_TOKEN_PATTERN",
     "DTYPES",
+    "ENGLISH_CONTRACTIONS",
     "ENGLISH_STOP_WORDS",
     "INITS",
+    "LANGUAGES",
     "LOSSES",
     "NMFConfig",
     "SOLVERS",
+    "STOP_WORD_LISTS",
     "SVDS",
+    "TOKENIZERS",
     "VectorizerConfig",
     "resolve_stop_words",
+    "stop_words_for",
 ]
 
+# scikit-learn's default token_pattern: runs of two or more of Python's word characters.
+# The tool's own default is the word rule (token_pattern=None, see VectorizerConfig);
+# this pattern is what `VectorizerConfig.sklearn_compatible()` uses.
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 # The English stop-word list of scikit-learn (318 words, unchanged from 0.x to 1.9),
@@ -64,6 +77,82 @@ whether which while whither who whoever whole whom whose why will with within wi
 would yet you your yours yourself yourselves
 """
 ENGLISH_STOP_WORDS: tuple[str, ...] = tuple(sorted(set(_ENGLISH_STOP_WORDS_TEXT.split())))
+
+# English contractions, for the word rule (which keeps a word's inner apostrophes): the
+# "n't" forms as whole words, and the clitics that the word rule strips from the end of a
+# word when they are stop words ("we've" -> "we", "government's" -> "government"). The full
+# forms are listed too, so the list reads as what it removes. Never matched by
+# scikit-learn's pattern, which cannot produce an apostrophe.
+_ENGLISH_CONTRACTIONS_TEXT = """
+'s 'd 'll 'm 're 've
+ain't aren't can't couldn't daren't didn't doesn't don't hadn't hasn't haven't isn't
+mightn't mustn't needn't oughtn't shan't shouldn't wasn't weren't won't wouldn't
+i'm i've i'd i'll you're you've you'd you'll he's he'd he'll she's she'd she'll it's
+it'd it'll we're we've we'd we'll they're they've they'd they'll that's that'll that'd
+there's there'll there'd here's what's what'll who's who'll who'd where's when's why's
+how's let's could've would've should've might've must've y'all
+"""
+ENGLISH_CONTRACTIONS: tuple[str, ...] = tuple(sorted(set(_ENGLISH_CONTRACTIONS_TEXT.split())))
+
+# The words of spaCy's English stop list (MIT license, see topicnmf/stopwords/NOTICE) that
+# scikit-learn's lacks, its contractions aside: verbs and adverbs of conversation that
+# otherwise lead topics of their own on forum text ("just", "really", "does", "did").
+_SPACY_ENGLISH_EXTRA = (
+    "ca", "did", "does", "doing", "just", "make", "quite", "really", "regarding", "say",
+    "unless", "used", "using", "various",
+)  # fmt: skip
+
+# Named stop-word lists. English is scikit-learn's list, the words spaCy's English list
+# adds to it and the contractions above; the others are spaCy's lists (MIT license),
+# shipped in topicnmf/stopwords/ (see its NOTICE).
+# Chinese, Japanese and Korean have none: their tokens are character pairs.
+STOP_WORD_LISTS: tuple[str, ...] = (
+    "english", "danish", "dutch", "finnish", "french", "german", "italian", "norwegian",
+    "polish", "portuguese", "russian", "spanish", "swedish",
+)  # fmt: skip
+_CJK_LANGUAGES = ("chinese", "japanese", "korean")
+LANGUAGES: tuple[str, ...] = STOP_WORD_LISTS + _CJK_LANGUAGES
+"""Values of :meth:`VectorizerConfig.for_language`."""
+
+TOKENIZERS: tuple[str, ...] = ("regex", "char-bigram", "jieba")
+"""Values of ``VectorizerConfig.tokenizer``."""
+
+# Lines repeated verbatim in more than this share of the documents are boilerplate (see
+# VectorizerConfig.max_line_df).
+DEFAULT_MAX_LINE_DF = 0.005
+
+
+@functools.cache
+def stop_words_for(language: str) -> tuple[str, ...]:
+    """The bundled stop-word list of a language (see :data:`LANGUAGES`), sorted.
+
+    Raises
+    ------
+    ParameterError
+        With ``param="stop_words"`` and ``choices``, for an unknown language.
+    """
+    name = language.strip().lower()
+    if name == "english":
+        words = set(ENGLISH_STOP_WORDS) | set(ENGLISH_CONTRACTIONS) | set(_SPACY_ENGLISH_EXTRA)
+        return tuple(sorted(words))
+    if name in _CJK_LANGUAGES:
+        return ()
+    if name not in STOP_WORD_LISTS:
+        raise ParameterError(
+            f"no stop-word list for {language!r}; the lists are: {', '.join(STOP_WORD_LISTS)}",
+            param="stop_words",
+            value=language,
+            choices=STOP_WORD_LISTS,
+        )
+    from importlib import resources
+
+    text = (resources.files("topicnmf") / "stopwords" / f"{name}.txt").read_text("utf-8")
+    return _words_of(text)
+
+
+DEFAULT_STOP_WORDS: tuple[str, ...] = stop_words_for("english")
+"""The default stop words: scikit-learn's English list, the 14 words spaCy's English list
+adds to it, and :data:`ENGLISH_CONTRACTIONS`."""
 
 _NORMS = ("l1", "l2", None)
 
@@ -111,28 +200,38 @@ def _is_bool(value: object) -> bool:
 class VectorizerConfig:
     """Settings of the TF-IDF stage; the defaults are the tool's defaults.
 
-    The meaning of every field is that of scikit-learn's ``TfidfVectorizer``
-    (``analyzer="word"``, no accent stripping, no custom preprocessor).
+    The weighting settings (``min_df`` to ``smooth_idf``) mean what they mean in
+    scikit-learn's ``TfidfVectorizer``. The token rules are the tool's own by default and
+    scikit-learn's with :meth:`sklearn_compatible`, which gives exactly the matrix of a
+    ``TfidfVectorizer`` with the same weighting settings.
 
     Parameters
     ----------
     lowercase : bool
         Lowercase texts (``str.lower``) before tokenizing.
-    token_pattern : str
-        Regular expression for a token (Python's ``re``); with one capturing group the group
-        is the token. A pattern whose matching time can grow exponentially with the length of
-        a text is refused: one where a repeated part (``*``, ``+``, ``{m,n}`` with n > 1) can
-        match the same text in more than one way, because it can match empty text
-        (``(a*)*``), holds alternatives that begin alike (``(a|ab)+``), holds repetitions
-        that compete for the same characters (``(\\w+\\w+)+``), or because successive
-        repetitions can divide a text differently (``(a+)+``, ``(\\w+\\s?)+``). Delimited
-        repetitions (``\\w+(?:-\\w+)*``), possessive quantifiers and atomic groups are
-        fine. The check (``topicnmf.regexcheck``) is structural and errs on the side of
-        refusing; a pattern it accepts can still be slow on very long runs of characters
-        (``a*a*b`` takes time quadratic in a run of ``a``), and such work can be interrupted.
+    token_pattern : str or None
+        None (the default) is the word rule: a token is a run of letters, marks and digits
+        of any script (Unicode categories L, M and N; not ``_``), texts in Unicode form NFC,
+        with the apostrophes inside a word kept (``’`` is read as ``'``), so that
+        ``don't`` stays one word; a part before the first apostrophe (``l'``) or from the
+        last one (``'s``) is removed when it is a stop word, then tokens of one character
+        are dropped. A string is a regular expression for a token (Python's ``re``, as
+        scikit-learn's ``token_pattern``; with one capturing group the group is the token).
+        A pattern whose matching time can grow exponentially with the length of a text is
+        refused: one where a repeated part (``*``, ``+``, ``{m,n}`` with n > 1) can match
+        the same text in more than one way, because it can match empty text (``(a*)*``),
+        holds alternatives that begin alike (``(a|ab)+``), holds repetitions that compete
+        for the same characters (``(\\w+\\w+)+``), or because successive repetitions can
+        divide a text differently (``(a+)+``, ``(\\w+\\s?)+``). Delimited repetitions
+        (``\\w+(?:-\\w+)*``), possessive quantifiers and atomic groups are fine. The check
+        (``topicnmf.regexcheck``) is structural and errs on the side of refusing; a pattern
+        it accepts can still be slow on very long runs of characters (``a*a*b`` takes time
+        quadratic in a run of ``a``), and such work can be interrupted.
     stop_words : tuple of str
         Tokens removed before n-grams are formed.  Stored explicitly (sorted, without
         duplicates) so that a saved model keeps its list whatever library is installed.
+        With the word rule (and the CJK tokenizers) they are compared in the form tokens
+        take (NFC, ``'``, lowercased when ``lowercase``).
     ngram_range : tuple of (int, int)
         Smallest and largest n of the word n-grams used as terms.
     min_df, max_df : int or float
@@ -147,11 +246,43 @@ class VectorizerConfig:
     use_idf, smooth_idf : bool
         Weight by idf; add one to every document frequency (as if one extra document
         held every term) so no idf is infinite.
+    keep_numbers : bool
+        Keep tokens made only of digits (Unicode category N: ``2010``, ``00``, ``½``).
+        False drops them (``mp3``, ``x11`` are kept either way).
+    adjacent_ngrams : bool
+        True: an n-gram (and a phrase) is made of tokens that stand next to each other in
+        the text, so one never spans a removed stop word, number or short token. False:
+        n-grams are formed after removal, as scikit-learn does ("bank of america" gives
+        "bank america").
+    max_line_df : int, float or None
+        Boilerplate: a line (stripped of surrounding whitespace) repeated verbatim in more
+        than this many documents (int) or this share of them (float in (0, 1]) is removed
+        before tokenizing, wherever it occurs: signatures, disclaimers, license headers.
+        Only documents of two or more non-blank lines are counted and cleaned (a document
+        that is one line is never boilerplate), and a line must be in at least two of
+        them. The removed lines are kept with the fitted vectorizer, so that new documents
+        lose the same lines. None keeps every line.
+    phrases : bool
+        Detect collocations in a first pass and join each into one token with ``_``
+        (``space_shuttle``), as gensim's ``Phrases`` does with its NPMI scoring: adjacent
+        tokens a, b (neither removed) with ``count(a b) >= phrase_min_count`` and
+        ``NPMI(a, b) = log(P(a b) / (P(a) P(b))) / -log P(a b) >= phrase_threshold``,
+        probabilities over all kept tokens. Pairs are joined left to right.
+    phrase_min_count : int
+        Least number of occurrences of a phrase.
+    phrase_threshold : float
+        Least NPMI of a phrase, in [-1, 1].
+    tokenizer : {"regex", "char-bigram", "jieba"}
+        "regex": tokens by the word rule or ``token_pattern``. "char-bigram": the word
+        rule, with runs of Chinese, Japanese or Korean characters (Han, kana, Hangul) cut
+        into overlapping pairs of characters (a run of one character is one token), which
+        needs no dictionary. "jieba": Chinese words found by the jieba segmenter (an
+        optional package), then the word rule's filters.
     """
 
     lowercase: bool = True
-    token_pattern: str = DEFAULT_TOKEN_PATTERN
-    stop_words: tuple[str, ...] = field(default=ENGLISH_STOP_WORDS)
+    token_pattern: str | None = None
+    stop_words: tuple[str, ...] = field(default=DEFAULT_STOP_WORDS)
     ngram_range: tuple[int, int] = (1, 1)
     min_df: float | int = 2
     max_df: float | int = 0.95
@@ -160,6 +291,54 @@ class VectorizerConfig:
     norm: str | None = "l2"
     use_idf: bool = True
     smooth_idf: bool = True
+    keep_numbers: bool = False
+    adjacent_ngrams: bool = True
+    max_line_df: float | int | None = DEFAULT_MAX_LINE_DF
+    phrases: bool = False
+    phrase_min_count: int = 5
+    phrase_threshold: float = 0.5
+    tokenizer: str = "regex"
+
+    @classmethod
+    def sklearn_compatible(cls, **changes: Any) -> VectorizerConfig:
+        """scikit-learn's token rules: its pattern and English list, numbers kept, n-grams
+        formed after stop-word removal, no boilerplate removal, no phrases.
+
+        With the weighting settings of a ``TfidfVectorizer`` (``changes``), the vectorizer
+        gives exactly its vocabulary, idf and matrix.
+        """
+        base: dict[str, Any] = {
+            "token_pattern": DEFAULT_TOKEN_PATTERN,
+            "stop_words": ENGLISH_STOP_WORDS,
+            "keep_numbers": True,
+            "adjacent_ngrams": False,
+            "max_line_df": None,
+            "phrases": False,
+            "tokenizer": "regex",
+        }
+        return cls(**{**base, **changes})
+
+    @classmethod
+    def for_language(cls, language: str, **changes: Any) -> VectorizerConfig:
+        """The defaults for a language of :data:`LANGUAGES`: its stop-word list and, for
+        Chinese, Japanese and Korean, the ``char-bigram`` tokenizer."""
+        name = language.strip().lower() if isinstance(language, str) else language
+        if name not in LANGUAGES:
+            raise ParameterError(
+                f"unknown language {language!r}; use one of: {', '.join(LANGUAGES)}",
+                param="language",
+                value=language,
+                choices=LANGUAGES,
+            )
+        base: dict[str, Any] = {"stop_words": stop_words_for(name)}
+        if name in _CJK_LANGUAGES:
+            base["tokenizer"] = "char-bigram"
+        return cls(**{**base, **changes})
+
+    @property
+    def word_rule(self) -> bool:
+        """Whether tokens follow the word rule (normalized text, apostrophes, clitics)."""
+        return self.token_pattern is None
 
     def __post_init__(self) -> None:
         # Normalise the containers so that equal settings compare (and serialise) equal:
@@ -180,9 +359,12 @@ class VectorizerConfig:
         object.__setattr__(self, "stop_words", words)
         if isinstance(self.ngram_range, list):
             object.__setattr__(self, "ngram_range", tuple(self.ngram_range))
-        if _is_int(self.max_features):
-            object.__setattr__(self, "max_features", int(self.max_features))
-        for name in ("min_df", "max_df"):
+        for name in ("max_features", "phrase_min_count"):
+            if _is_int(getattr(self, name)):
+                object.__setattr__(self, name, int(getattr(self, name)))
+        if _is_real(self.phrase_threshold):
+            object.__setattr__(self, "phrase_threshold", float(self.phrase_threshold))
+        for name in ("min_df", "max_df", "max_line_df"):
             value = getattr(self, name)
             if _is_int(value):
                 object.__setattr__(self, name, int(value))
@@ -192,11 +374,27 @@ class VectorizerConfig:
 
     def validate(self) -> None:
         """Check every setting; raise ``ParameterError`` naming the offending value."""
-        for name in ("lowercase", "sublinear_tf", "use_idf", "smooth_idf"):
+        for name in ("lowercase", "sublinear_tf", "use_idf", "smooth_idf", "keep_numbers",
+                     "adjacent_ngrams", "phrases"):  # fmt: skip
             value = getattr(self, name)
             if not _is_bool(value):
                 raise ParameterError(f"{name} must be True or False, got {value!r}", param=name)
-        _check_token_pattern(self.token_pattern)
+        if self.tokenizer not in TOKENIZERS:
+            raise ParameterError(
+                f"tokenizer must be one of {', '.join(TOKENIZERS)}; got {self.tokenizer!r}",
+                param="tokenizer",
+                value=self.tokenizer,
+                choices=TOKENIZERS,
+            )
+        if self.token_pattern is not None:
+            _check_token_pattern(self.token_pattern)
+            if self.tokenizer != "regex":
+                raise ParameterError(
+                    f"a token_pattern applies to the 'regex' tokenizer, not to "
+                    f"{self.tokenizer!r}; leave token_pattern unset",
+                    param="token_pattern",
+                    value=self.token_pattern,
+                )
         for word in self.stop_words:
             if not isinstance(word, str):
                 raise ParameterError(
@@ -236,12 +434,44 @@ class VectorizerConfig:
             raise ParameterError(
                 f"norm must be 'l2', 'l1' or None, got {self.norm!r}", param="norm"
             )
+        self._validate_lines_and_phrases()
+
+    def _validate_lines_and_phrases(self) -> None:
+        if self.max_line_df is not None:
+            _check_df("max_line_df", self.max_line_df)
+            if _is_float(self.max_line_df) and self.max_line_df == 0.0:
+                raise ParameterError(
+                    "max_line_df=0.0 would remove every line; give a share above 0, or None "
+                    "to keep every line",
+                    param="max_line_df",
+                    value=0.0,
+                )
+        count = self.phrase_min_count
+        if not (_is_int(count) and count >= 1):
+            raise ParameterError(
+                f"phrase_min_count must be an integer >= 1, got {count!r}",
+                param="phrase_min_count",
+                value=count,
+            )
+        threshold = self.phrase_threshold
+        if not (_is_real(threshold) and -1.0 <= threshold <= 1.0):
+            raise ParameterError(
+                f"phrase_threshold is an NPMI and must be in [-1, 1], got {threshold!r}",
+                param="phrase_threshold",
+                value=threshold,
+            )
 
 
 def _check_token_pattern(pattern: object) -> None:
     if not isinstance(pattern, str):
         raise ParameterError(
-            f"token_pattern must be a string, got {pattern!r}", param="token_pattern"
+            f"token_pattern must be a string or None, got {pattern!r}", param="token_pattern"
+        )
+    if pattern == "":
+        raise ParameterError(
+            "token_pattern is empty; give a regular expression, or None for the word rule",
+            param="token_pattern",
+            value=pattern,
         )
     try:
         compiled = re.compile(pattern)
@@ -290,16 +520,24 @@ def _check_df(name: str, value: object) -> None:
         )
 
 
-def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ...]:
+def resolve_stop_words(
+    spec: str | Path | Iterable[str] | None, default: str = "english"
+) -> tuple[str, ...]:
     """Turn a stop-word setting into a sorted tuple of words.
 
     Parameters
     ----------
     spec : str, Path, iterable of str or None
-        ``"english"`` (scikit-learn's list, as stored in this module), ``"none"`` or
-        None (no stop words), a path to a UTF-8 file with one word per line (blank lines
-        and lines starting with ``#`` are ignored; at most 10 MB, see
-        :func:`topicnmf.fileio.read_small_file`), or the words themselves.
+        Comma-separated parts, whose words are put together: a list name of
+        :data:`STOP_WORD_LISTS` (``"english"``, ``"french"``, ...), ``"none"``, or a path
+        to a UTF-8 file with one word per line (blank lines and lines starting with ``#``
+        are ignored; at most 10 MB, see :func:`topicnmf.fileio.read_small_file`); a path
+        that exists as a whole is a file even if it holds a comma. ``"none"`` alone, ""
+        or None: no stop words. Files alone replace the ``default`` list, with a
+        :class:`~topicnmf.errors.TopicNMFWarning` saying so (``"english,words.txt"``
+        adds to it). Or the words themselves, as an iterable.
+    default : str
+        The list that files alone replace (named in the warning).
 
     Returns
     -------
@@ -309,21 +547,73 @@ def resolve_stop_words(spec: str | Path | Iterable[str] | None) -> tuple[str, ..
     Raises
     ------
     ParameterError
-        With ``param="stop_words"`` and ``path``, when the file is missing, is not a
+        With ``param="stop_words"`` and ``path``, when a file is missing, is not a
         regular file (a folder, a device, a FIFO), is too large, cannot be read or is
         not UTF-8 text.
     """
     if spec is None:
         return ()
-    if isinstance(spec, str) and spec.strip().lower() in ("english", "none", ""):
-        return ENGLISH_STOP_WORDS if spec.strip().lower() == "english" else ()
-    if isinstance(spec, (str, Path)):
-        return _read_stop_words(Path(spec))
+    if isinstance(spec, Path):
+        return _only_files([spec], default)
+    if isinstance(spec, str):
+        if os.path.exists(spec) and spec.strip().lower() not in STOP_WORD_LISTS:
+            return _only_files([Path(spec)], default)
+        parts = [p.strip() for p in spec.split(",") if p.strip()]
+        lists = [p for p in parts if p.lower() in STOP_WORD_LISTS]
+        files = [Path(p) for p in parts if p.lower() not in STOP_WORD_LISTS and p.lower() != "none"]
+        for path in files:
+            _check_list_or_file(path)
+        if files and len(lists) + len(files) == len(parts):
+            return _only_files(files, default) if not lists else _union(lists, files)
+        return _union(lists, files)
     words = set()
     for word in spec:
         if not isinstance(word, str):
             raise ParameterError(f"stop words must be strings, got {word!r}", param="stop_words")
         words.add(word)
+    return tuple(sorted(words))
+
+
+def _check_list_or_file(path: Path) -> None:
+    """A missing bare name (no folder, no extension) was meant as a list: say which exist."""
+    name = str(path)
+    if not path.exists() and os.sep not in name and "." not in name:
+        raise ParameterError(
+            f"no stop-word list or file named {name!r}; the lists are: "
+            f"{', '.join(STOP_WORD_LISTS)}, or give a file of one word a line",
+            param="stop_words",
+            value=name,
+            choices=STOP_WORD_LISTS,
+        )
+
+
+def _union(lists: list[str], files: list[Path]) -> tuple[str, ...]:
+    words: set[str] = set()
+    for name in lists:
+        words.update(stop_words_for(name))
+    for path in files:
+        words.update(_read_stop_words(path))
+    return tuple(sorted(words))
+
+
+def _only_files(files: list[Path], default: str) -> tuple[str, ...]:
+    words = _union([], files)
+    shown = ", ".join(repr(str(f)) for f in files)
+    warnings.warn(
+        f"stop words from {shown} replace the {default} list; to add them to it, name "
+        f"both: '{default},{files[0]}'",
+        TopicNMFWarning,
+        stacklevel=3,
+    )
+    return words
+
+
+def _words_of(text: str) -> tuple[str, ...]:
+    words = set()
+    for line in text.splitlines():
+        word = line.strip()
+        if word and not word.startswith("#"):
+            words.add(word)
     return tuple(sorted(words))
 
 
@@ -339,12 +629,7 @@ def _read_stop_words(path: Path) -> tuple[str, ...]:
             param="stop_words",
             path=path,
         ) from None
-    words = set()
-    for line in text.splitlines():
-        word = line.strip()
-        if word and not word.startswith("#"):
-            words.add(word)
-    return tuple(sorted(words))
+    return _words_of(text)
 
 
 # -------------------------------------------------------------------------------- NMF

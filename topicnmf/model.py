@@ -30,6 +30,7 @@ from topicnmf.modelfile import (
     FitStats,
     TrainingIncidence,
     TrainingSources,
+    WindowTopics,
     write_npz,
 )
 from topicnmf.nmf import NMFConfig, fit_nmf, transform
@@ -45,6 +46,8 @@ from topicnmf.vectorize import Vectorizer, VectorizerConfig
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from topicnmf.tree import TopicTree
 
 __all__ = [
     "FORMAT_VERSION",
@@ -97,8 +100,13 @@ class TopicModel:
     sources : TrainingSources or None
         The training corpus's sources as given and how each was read (None when the
         documents were not a :class:`~topicnmf.corpus.Corpus`, or for older models).
+    windows : WindowTopics or None
+        A dynamic model's window topics (``fit(windows=...)``); None otherwise.
     format_version : int
         Format of the file the model was read from.
+    tree : TopicTree or None
+        The topic hierarchy whose leaves are the topics (a model made by
+        :func:`topicnmf.tree.fit_tree`).
     """
 
     H: np.ndarray
@@ -115,7 +123,9 @@ class TopicModel:
     reference: TrainingIncidence | None = None
     dominant_count: np.ndarray | None = None
     sources: TrainingSources | None = None
+    windows: WindowTopics | None = None
     format_version: int = FORMAT_VERSION
+    tree: TopicTree | None = None
 
     # -- description ---------------------------------------------------------------------
     @property
@@ -147,14 +157,13 @@ class TopicModel:
         return result
 
     def topic_labels(self, n_terms: int = 3) -> list[str]:
-        """A short label per topic: the user's label if set, else its top terms joined by '_'."""
-        tops = self.top_terms(n_terms)
-        out = []
-        for t in range(self.n_topics):
-            user = self.labels[t] if self.labels else ""
-            auto = "_".join(term for term, _ in tops[t]) or f"empty_topic_{t}"
-            out.append(user or auto)
-        return out
+        """A short label per topic: the user's label if set, else the automatic one (its
+        most relevant terms joined by '_'; see :func:`topicnmf.explore.labels.auto_labels`)."""
+        from topicnmf.explore.labels import auto_labels
+
+        auto = auto_labels(self.H, self.topic_share, self.vocabulary, n_terms)
+        users = self.labels or [""] * self.n_topics
+        return [user or a for user, a in zip(users, auto, strict=True)]
 
     def topics_frame(self, top: int = 10) -> pd.DataFrame:
         """The top terms of every topic as a pandas DataFrame, one row per topic and term.
@@ -469,6 +478,9 @@ class _Recorder:
         self.on_document = on_document
 
     def __iter__(self) -> Iterator[str]:
+        # the vectorizer may read the documents more than once (a first pass for
+        # boilerplate lines or phrases): what is recorded is the last pass
+        self.ids, self.labels, self.digest = [], [], hashlib.sha256()
         for doc in self.documents:
             self.ids.append(doc.id)
             self.labels.append(getattr(doc, "label", None))
@@ -493,6 +505,7 @@ def fit(
     on_document: Callable[[int], None] | None = None,
     on_iteration: Callable[[int, float], None] | None = None,
     on_vectorized: Callable[[int, int, int], None] | None = None,
+    windows: tuple[Sequence[int], Sequence[str], Sequence[str]] | None = None,
 ) -> FitOutput:
     """Fit a topic model to a stream of documents.
 
@@ -502,16 +515,23 @@ def fit(
     Parameters
     ----------
     documents : iterable of Document
-        Anything with ``id`` and ``text`` attributes (and optionally ``label``), read once.
+        Anything with ``id`` and ``text`` attributes (and optionally ``label``), read once,
+        or again for each first pass of the token rules (boilerplate lines, phrases): a
+        one-shot iterator is then read into a list.
         A :class:`~topicnmf.corpus.Corpus` also tells its sources, which the model records.
     vectorizer_config, nmf_config
         Settings of the two stages.
     n_jobs : int, optional
-        Cores to use (tokenizing and the solver's products). None uses all.
+        Cores the solver's products use. None uses all.
     save_doc_topics : bool
         Keep the training ids and W in the model.
     on_document, on_iteration, on_vectorized : callables, optional
         Progress hooks: documents read so far; (iteration, loss); (docs, terms, nonzeros).
+    windows : (index, starts, ends), optional
+        Fit dynamic topics (Greene & Cross 2017): each document's time window (0 to w - 1)
+        and each window's start and end (ISO 8601 text). One NMF per window, then the
+        model's topics from an NMF of the stacked window topics
+        (:func:`topicnmf.context.dynamic_topics`); the window topics are kept in the model.
 
     Returns
     -------
@@ -520,20 +540,27 @@ def fit(
     nmf_config.validate()
     created = creation_time()
     t0 = time.perf_counter()
+    first_pass = vectorizer_config.max_line_df is not None or vectorizer_config.phrases
+    if first_pass and iter(documents) is documents:
+        documents = list(documents)  # a one-shot iterator: the first passes read it again
     recorder = _Recorder(documents, on_document)
-    vectorizer = Vectorizer(vectorizer_config, n_jobs=n_jobs)
+    vectorizer = Vectorizer(vectorizer_config)
     V = vectorizer.fit_transform(recorder)
     if on_vectorized is not None:
         on_vectorized(V.shape[0], V.shape[1], int(V.nnz))
     _check_k(nmf_config.n_components, *V.shape)
     t1 = time.perf_counter()
-    result = fit_nmf(V, nmf_config, n_threads=n_jobs, callback=on_iteration)
+    window_topics = None
+    if windows is not None:
+        result, H, W, window_topics = _fit_dynamic(V, nmf_config, windows, n_jobs)
+    else:
+        result = fit_nmf(V, nmf_config, n_threads=n_jobs, callback=on_iteration)
+        _, H, _ = order_topics(result.W, result.H)
+        H = scale_topics(H).astype(np.float32, copy=False)  # as stored
+        # The weights reported for the training documents are computed exactly as `assign`
+        # computes them (same function, same topics), so the two always agree.
+        W = transform(V, H, nmf_config, n_threads=n_jobs)
     t2 = time.perf_counter()
-    _, H, _ = order_topics(result.W, result.H)
-    H = scale_topics(H).astype(np.float32, copy=False)  # as stored
-    # The weights reported for the training documents are computed exactly as `assign`
-    # computes them (same function, same topics), so the two always agree.
-    W = transform(V, H, nmf_config, n_threads=n_jobs)
     stats = _fit_stats(V, W, H, result)
     stats.seconds_read_vectorize = round(t1 - t0, 3)
     stats.seconds_nmf = round(t2 - t1, 3)
@@ -553,6 +580,7 @@ def fit(
         reference=TrainingIncidence.from_matrix(V, top_columns),
         dominant_count=dominance_counts(W)[0],
         sources=_training_sources(documents),
+        windows=window_topics,
     )
     return FitOutput(
         model=model,
@@ -561,6 +589,43 @@ def fit(
         labels=recorder.labels,
         empty_documents=int(np.count_nonzero(np.diff(V.indptr) == 0)),
     )
+
+
+def _fit_dynamic(
+    V: sp.csr_matrix,
+    config: NMFConfig,
+    windows: tuple[Sequence[int], Sequence[str], Sequence[str]],
+    n_jobs: int | None,
+) -> tuple[Any, np.ndarray, np.ndarray, WindowTopics]:
+    """Dynamic topics: (the second fit, H as stored, training W, the window topics)."""
+    from topicnmf.context.dynamic import dynamic_topics
+
+    index, starts, ends = windows
+    index = np.asarray(index, dtype=np.int64)
+    if (
+        index.shape != (V.shape[0],)
+        or len(starts) != len(ends)
+        or (len(index) and (index.min() < 0 or index.max() >= len(starts)))
+    ):
+        raise ParameterError("windows needs one window (0 to w - 1) per document", param="windows")
+    dyn = dynamic_topics(V, index, config, n_threads=n_jobs)
+    if dyn.H.shape[0] != config.n_components:
+        raise ParameterError(
+            f"the windows hold {len(dyn.window)} window topics, too few for "
+            f"{config.n_components} dynamic topics; ask for fewer topics or more windows",
+            param="n_components",
+            value=config.n_components,
+        )
+    H = dyn.H.astype(np.float32)
+    W = transform(V, H, config, n_threads=n_jobs)
+    # as in a plain fit: topics ordered by their share of the training reconstruction
+    order = np.argsort(-_topic_share(W, H), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    window_topics = WindowTopics(
+        dyn.window_H.astype(np.float32), dyn.window, rank[dyn.dynamic], list(starts), list(ends)
+    )
+    return dyn.result, H[order], W[:, order], window_topics
 
 
 def _training_sources(documents: Iterable[Any]) -> TrainingSources | None:

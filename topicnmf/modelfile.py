@@ -20,11 +20,20 @@ member                 content
 ``topic_share``        float64 (k,), each topic's share of the training reconstruction
 ``labels``             str (k,), user labels ("" when unset)
 ``vec_*``              the vectorizer: vocabulary (UTF-8 bytes + offsets), idf, document
-                       frequencies, document count and every setting (see vectorize.py)
+                       frequencies, document count and every setting; from its format
+                       2 on, every token rule, the boilerplate lines and phrases it
+                       found, and the tokens each rule removed (vectorize/arrays.py; a
+                       file without them reads with scikit-learn's rules)
 ``ref_*``              the training documents that contain each topic's top terms
                        (:class:`TrainingIncidence`), so coherence needs no corpus
 ``dominant_count``     int (k,), training documents each topic dominates
 ``doc_ids_*``, ``W``   optional: the training documents' ids and topic weights
+``window_*``           optional, dynamic models: window topics (float32 (wt, n), rows
+                       summing to 1), their window and topic (int (wt,)), and each
+                       window's start and end (str (w,)); :class:`WindowTopics`
+``tree_*``             optional: the topic tree whose leaves are the topics
+                       (:mod:`topicnmf.tree`): per node its parent (-1 for the root), topic
+                       (-1 for an inner node), documents, share, split score and top terms
 =====================  =================================================================
 
 Reading checks what a file declares against what it holds and what a model needs, in an
@@ -74,9 +83,11 @@ from topicnmf.errors import ModelFileError
 from topicnmf.fileio import atomic_write
 from topicnmf.packing import pack_strings, unpack_strings
 from topicnmf.vectorize import Vectorizer
+from topicnmf.vectorize.arrays import RULE_ARRAYS
 
 if TYPE_CHECKING:
     from topicnmf.model import TopicModel
+    from topicnmf.tree import TopicTree
 
 __all__ = [
     "FORMAT_VERSION",
@@ -185,6 +196,39 @@ class TrainingIncidence:
 
 
 @dataclass
+class WindowTopics:
+    """The window topics of a dynamic model (one NMF per time window, Greene & Cross).
+
+    Attributes
+    ----------
+    H : numpy.ndarray of shape (m, n), float32
+        Every window's topics over the model's vocabulary, rows summing to 1.
+    window : numpy.ndarray of shape (wt,)
+        The window of each window topic (0 to w - 1, in order).
+    dynamic : numpy.ndarray of shape (m,)
+        The model topic (dynamic topic) each window topic belongs to most.
+    starts, ends : list of str
+        Each window's first instant and the instant after it (ISO 8601).
+    """
+
+    H: np.ndarray
+    window: np.ndarray
+    dynamic: np.ndarray
+    starts: list[str]
+    ends: list[str]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The model-file members."""
+        return {
+            "window_H": np.ascontiguousarray(self.H, dtype=np.float32),
+            "window_of": np.asarray(self.window, dtype=np.int64),
+            "window_dynamic": np.asarray(self.dynamic, dtype=np.int64),
+            "window_starts": np.array(self.starts, dtype=str),
+            "window_ends": np.array(self.ends, dtype=str),
+        }
+
+
+@dataclass
 class TrainingSources:
     """Where the training documents came from, as recorded in the model.
 
@@ -249,12 +293,45 @@ MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "vec_norm": ("U", ()),
     "vec_use_idf": ("b", ()),
     "vec_smooth_idf": ("b", ()),
+    # the token rules (vectorizer format 2; a format 1 file has none of them)
+    "vec_keep_numbers": ("b", ()),
+    "vec_adjacent_ngrams": ("b", ()),
+    "vec_max_line_df": ("i f4 f8", ()),
+    "vec_phrases": ("b", ()),
+    "vec_phrase_min_count": ("i", ()),
+    "vec_phrase_threshold": ("f4 f8", ()),
+    "vec_tokenizer": ("U", ()),
+    "vec_boilerplate_utf8": ("u1", ("line_bytes",)),
+    "vec_boilerplate_offsets": ("i", ("b+1",)),
+    "vec_boilerplate_documents": ("i", ()),
+    "vec_phrase_first_utf8": ("u1", ("first_bytes",)),
+    "vec_phrase_first_offsets": ("i", ("p+1",)),
+    "vec_phrase_second_utf8": ("u1", ("second_bytes",)),
+    "vec_phrase_second_offsets": ("i", ("p+1",)),
+    "vec_removed_rules": ("U", ("m",)),
+    "vec_removed_tokens": ("i", ("m",)),
+    "window_H": ("f4", ("wt", "n")),
+    "window_of": ("i", ("wt",)),
+    "window_dynamic": ("i", ("wt",)),
+    "window_starts": ("U", ("w",)),
+    "window_ends": ("U", ("w",)),
+    "tree_parent": ("i", ("t",)),
+    "tree_topic": ("i", ("t",)),
+    "tree_n_docs": ("i", ("t",)),
+    "tree_share": ("f8", ("t",)),
+    "tree_score": ("f8", ("t",)),
+    "tree_terms": ("i", ("t", "u")),
+    "tree_weights": ("f8", ("t", "u")),
 }
 OPTIONAL_GROUPS = (
     ("W", "doc_ids_utf8", "doc_ids_offsets"),
     ("ref_n_documents", "ref_columns", "ref_indptr", "ref_docs"),
     ("dominant_count",),
-)
+    tuple(name for name in MEMBERS if name.startswith("vec_") and name[4:] in RULE_ARRAYS),
+    ("window_H", "window_of", "window_dynamic", "window_starts", "window_ends"),
+    ("tree_parent", "tree_topic", "tree_n_docs", "tree_share", "tree_score", "tree_terms",
+     "tree_weights"),
+)  # fmt: skip
 # what each dimension is, for messages
 _DIMENSIONS = {
     "k": "topics",
@@ -265,6 +342,16 @@ _DIMENSIONS = {
     "s": "stop words",
     "id_bytes": "bytes of document ids",
     "term_bytes": "bytes of vocabulary",
+    "b": "boilerplate lines",
+    "line_bytes": "bytes of boilerplate lines",
+    "p": "phrases",
+    "first_bytes": "bytes of phrases' first tokens",
+    "second_bytes": "bytes of phrases' second tokens",
+    "m": "removal rules",
+    "wt": "window topics",
+    "w": "time windows",
+    "t": "tree nodes",
+    "u": "top terms per tree node",
 }
 _KIND_NAMES = {"i": "integer", "b": "bool", "U": "text", "f4": "float32", "f8": "float64",
                "u1": "uint8"}  # fmt: skip
@@ -307,7 +394,31 @@ def model_arrays(model: TopicModel) -> dict[str, np.ndarray]:
     if model.doc_ids is not None and model.W is not None:
         arrays["doc_ids_utf8"], arrays["doc_ids_offsets"] = pack_strings(model.doc_ids)
         arrays["W"] = np.ascontiguousarray(model.W, dtype=np.float32)
+    if model.windows is not None:
+        arrays.update(model.windows.to_arrays())
+    if model.tree is not None:
+        arrays.update(_tree_arrays(model.tree))
     return arrays
+
+
+def _tree_arrays(tree: TopicTree) -> dict[str, np.ndarray]:
+    """The topic tree: one entry per node; top terms padded with column -1 (weight 0)."""
+    nodes = tree.nodes
+    width = max([len(node.term_ids) for node in nodes] + [1])
+    terms = np.full((len(nodes), width), -1, dtype=np.int64)
+    weights = np.zeros((len(nodes), width), dtype=np.float64)
+    for i, node in enumerate(nodes):
+        terms[i, : len(node.term_ids)] = node.term_ids
+        weights[i, : len(node.weights)] = node.weights
+    return {
+        "tree_parent": np.array([-1 if n.parent is None else n.parent for n in nodes], np.int64),
+        "tree_topic": np.array([-1 if n.topic is None else n.topic for n in nodes], np.int64),
+        "tree_n_docs": np.array([n.n_docs for n in nodes], np.int64),
+        "tree_share": np.array([n.share for n in nodes], np.float64),
+        "tree_score": np.array([0.0 if n.score is None else n.score for n in nodes], np.float64),
+        "tree_terms": terms,
+        "tree_weights": weights,
+    }
 
 
 def write(path: str | os.PathLike[str], model: TopicModel) -> None:
@@ -548,7 +659,9 @@ class _Reader:
     # -- 4. the budget --------------------------------------------------------------------
     def _check_budget(self) -> None:
         arrays = sum(self.infos[name].file_size for name in MEMBERS if name in self.infos)
-        strings = sum(self.dims.get(dim, (0, ""))[0] for dim in ("n", "d", "s", "k"))
+        # a phrase makes three strings (its two tokens and the joined one)
+        weights = {"n": 1, "d": 1, "s": 1, "k": 1, "b": 1, "p": 3, "m": 1, "w": 2}
+        strings = sum(w * self.dims.get(dim, (0, ""))[0] for dim, w in weights.items())
         total = arrays + STRING_BYTES * strings
         limit = max(UNPACKED_FLOOR, MAX_UNPACKED_RATIO * self.file_size)
         if total > limit:
@@ -584,6 +697,7 @@ class _Reader:
             "W": None,
             "reference": None,
             "dominant_count": None,
+            "tree": None,
         }
         if "W" in self.infos:
             parts["doc_ids"] = _strings(
@@ -600,10 +714,87 @@ class _Reader:
             if np.any(counts < 0) or sum(counts.tolist()) > n_documents:
                 raise _Invalid(f"dominant_count does not fit {n_documents} training documents")
             parts["dominant_count"] = counts
+        if "window_H" in self.infos:
+            parts["windows"] = self._windows()
+        if "tree_parent" in self.infos:
+            parts["tree"] = self._tree(parts["vectorizer"].vocabulary, n_documents)
         return parts
 
+    def _tree(self, vocabulary: list[str], n_documents: int) -> TopicTree:
+        """The topic tree: a binary tree whose k leaves are the topics, each once."""
+        from topicnmf.tree import TopicTree, TreeNode
+
+        k, t = self.dim("k"), self.dim("t")
+        a = {name: self._array("tree_" + name) for name in
+             ("parent", "topic", "n_docs", "share", "score", "terms", "weights")}  # fmt: skip
+        for name in ("share", "score", "weights"):
+            _check_values("tree_" + name, a[name])
+        parent = a["parent"].astype(np.int64)
+        topic = a["topic"].astype(np.int64)
+        n_docs = a["n_docs"].astype(np.int64)
+        terms = a["terms"].astype(np.int64)
+        if t != 2 * k - 1:
+            raise _Invalid(
+                f"the topic tree has {t} nodes; a binary tree of {k} leaves has {2 * k - 1}"
+            )
+        # every node after the root has an earlier parent, which has exactly two children
+        if parent[0] != -1 or np.any(parent[1:] < 0) or np.any(parent[1:] >= np.arange(1, t)):
+            raise _Invalid("the topic tree's parents are inconsistent")
+        children = np.bincount(parent[1:], minlength=t)
+        if np.any((children != 0) & (children != 2)):
+            raise _Invalid("a node of the topic tree does not have two children")
+        leaf = children == 0
+        if np.any(topic[~leaf] != -1) or sorted(topic[leaf].tolist()) != list(range(k)):
+            raise _Invalid("the topic tree's leaves are not the model's topics, each once")
+        sums = np.bincount(parent[1:], weights=n_docs[1:].astype(np.float64), minlength=t)
+        if np.any(n_docs < 0) or n_docs[0] > n_documents or np.any(sums[~leaf] != n_docs[~leaf]):
+            raise _Invalid("the topic tree's document counts do not add up")
+        if np.any(terms < -1) or np.any(terms >= self.dim("n")):
+            raise _Invalid("the topic tree names a term column outside the vocabulary")
+        kids: list[list[int]] = [[] for _ in range(t)]
+        for i in range(1, t):
+            kids[int(parent[i])].append(i)
+        nodes = []
+        for i in range(t):
+            kept = terms[i] >= 0
+            nodes.append(
+                TreeNode(
+                    id=i,
+                    parent=None if i == 0 else int(parent[i]),
+                    children=tuple(kids[i]),
+                    n_docs=int(n_docs[i]),
+                    share=float(a["share"][i]),
+                    term_ids=terms[i][kept],
+                    weights=a["weights"][i][kept].astype(np.float64),
+                    topic=int(topic[i]) if leaf[i] else None,
+                    score=None if leaf[i] else float(a["score"][i]),
+                )
+            )
+        return TopicTree(nodes, vocabulary)
+
+    def _windows(self) -> WindowTopics:
+        H = self._array("window_H")
+        _check_values("window_H", H)
+        sums = H.sum(axis=1, dtype=np.float64)
+        if np.any((sums != 0) & (np.abs(sums - 1) > ROW_SUM_TOLERANCE)):
+            raise _Invalid("a row of window_H does not sum to 1")
+        of = self._array("window_of").astype(np.int64)
+        dynamic = self._array("window_dynamic").astype(np.int64)
+        if len(of) and (of.min() < 0 or of.max() >= self.dim("w") or np.any(np.diff(of) < 0)):
+            raise _Invalid("window_of does not name the stored windows in order")
+        if len(dynamic) and (dynamic.min() < 0 or dynamic.max() >= self.dim("k")):
+            raise _Invalid("window_dynamic does not name a topic")
+        starts = [str(x) for x in self._array("window_starts").tolist()]
+        ends = [str(x) for x in self._array("window_ends").tolist()]
+        return WindowTopics(H, of, dynamic, starts, ends)
+
     def _vectorizer(self) -> Vectorizer:
-        arrays = {name[4:]: self._array(name) for name in MEMBERS if name.startswith("vec_")}
+        # a file from before the token rules has none of their members (one optional group)
+        arrays = {
+            name[4:]: self._array(name)
+            for name in MEMBERS
+            if name.startswith("vec_") and name in self.infos
+        }
         try:
             return Vectorizer.from_arrays(arrays)
         except ModelFileError as exc:

@@ -182,11 +182,19 @@ def _weigh_part(texts: list[str], model: Any) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------- the vocabulary
 
 
-def _count_part(texts: Sequence[str], config: VectorizerConfig) -> dict[str, Any]:
-    """A partition's term counts (kept on its worker) and its terms' df and totals."""
-    from topicnmf.vectorize.counting import count_texts, merge_equal_terms
+def _count_part(
+    texts: Sequence[str], config: VectorizerConfig, rules: tuple[Any, Any] = (None, None)
+) -> dict[str, Any]:
+    """A partition's term counts (kept on its worker) and its terms' df and totals.
 
-    counter = count_texts(config, texts)
+    ``rules`` = (boilerplate line hashes or None, phrases or None), from the first passes.
+    """
+    from topicnmf.vectorize.counting import count_texts, merge_equal_terms
+    from topicnmf.vectorize.lines import LineFilter
+
+    hashes, phrases = rules
+    lines = LineFilter(hashes) if hashes else None
+    counter = count_texts(config, texts, lines=lines, phrases=phrases)
     counts, merged = merge_equal_terms(counter.counts(), counter)
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     totals = np.bincount(
@@ -194,7 +202,15 @@ def _count_part(texts: Sequence[str], config: VectorizerConfig) -> dict[str, Any
     )
     seen = np.flatnonzero(df)
     terms = counter.strings(seen) if merged is None else [merged[i] for i in seen.tolist()]
+    removed = {
+        "boilerplate": counter.n_boilerplate,
+        "numbers": counter.n_numbers,
+        "short": counter.n_short,
+        "stop_words": counter.n_stop,
+    }
+    found = (sorted(lines.found), lines.n_documents) if lines is not None else ([], 0)
     summary = (terms, df[seen], totals[seen], counter.n_documents, counter.n_tokens)
+    summary += (removed, found)
     return {"counts": counts, "seen": seen, "summary": summary}
 
 
@@ -214,7 +230,23 @@ def _weigh_counts(part: dict[str, Any], vectorizer: Vectorizer, dtype: str) -> s
     return sp.csr_matrix(vectorizer._weight(counts), dtype=np.dtype(dtype))
 
 
-def global_vectorizer(parts: list[tuple[Any, ...]], config: VectorizerConfig) -> Vectorizer:
+def first_passes(texts: Sequence[str], config: VectorizerConfig) -> tuple[Any, Any]:
+    """The token rules' passes over the whole corpus, on the client: (boilerplate line
+    hashes, phrases), each None when its rule is off. Exactly ``Vectorizer.fit_transform``'s
+    passes, so the counts on the workers match."""
+    from topicnmf.vectorize.lines import LineFilter
+
+    probe = Vectorizer(config)
+    hashes = probe._boilerplate_hashes(texts) or None
+    phrases = None
+    if config.phrases:
+        phrases = probe._detect_phrases(texts, LineFilter(hashes) if hashes else None)
+    return hashes, phrases
+
+
+def global_vectorizer(
+    parts: list[tuple[Any, ...]], config: VectorizerConfig, rules: tuple[Any, Any] = (None, None)
+) -> Vectorizer:
     """A fitted Vectorizer from the partitions' counts, as if it had seen all documents.
 
     Same df limits, tie-breaking of max_features and idf as ``Vectorizer.fit_transform``.
@@ -247,14 +279,27 @@ def global_vectorizer(parts: list[tuple[Any, ...]], config: VectorizerConfig) ->
             f"document frequency within min_df={config.min_df!r} and max_df={config.max_df!r}",
             param="min_df",
         )
+    after_df = int(totals[candidates].sum())
     if config.max_features is not None and len(candidates) > config.max_features:
         # candidates are in term order, as in Vectorizer.fit_transform: same choice of ties
         picked = np.sort((-totals[candidates]).argsort()[: config.max_features])
         candidates = candidates[picked]
     vectorizer = Vectorizer(config)
     kept_df = df[candidates]
+    rare = int(totals[(df > 0) & (df < low)].sum())
+    removed = {key: sum(p[5][key] for p in parts) for key in parts[0][5]}
+    removed["min_df"] = rare
+    removed["max_df"] = int(totals.sum()) - rare - after_df
+    removed["max_features"] = after_df - int(totals[candidates].sum())
     vectorizer._set_state(
-        [str(t) for t in terms[candidates]], kept_df, n_docs, vectorizer._idf(kept_df, n_docs)
+        [str(t) for t in terms[candidates]],
+        kept_df,
+        n_docs,
+        vectorizer._idf(kept_df, n_docs),
+        boilerplate=sorted({line for p in parts for line in p[6][0]}),
+        phrases=rules[1],
+        removed=removed,
+        boilerplate_documents=sum(p[6][1] for p in parts),
     )
     return vectorizer
 
@@ -597,14 +642,15 @@ def fit(
     recorder, texts = _read(documents, on_document)
     if not texts:
         raise VectorizerError("no documents to vectorize: the corpus is empty")
+    rules = first_passes(texts, vectorizer_config)
     pieces = split(texts, n_partitions(client, partitions, len(texts)))
     del texts
     text_f = client.scatter(list(pieces), hash=False)
     del pieces
-    kept = [client.submit(_count_part, f, vectorizer_config, pure=False) for f in text_f]
+    kept = [client.submit(_count_part, f, vectorizer_config, rules, pure=False) for f in text_f]
     del text_f
     counts = client.gather([client.submit(_summary, c, pure=False) for c in kept])
-    vectorizer = global_vectorizer(counts, vectorizer_config)
+    vectorizer = global_vectorizer(counts, vectorizer_config, rules)
     del counts
     vec_f = client.scatter(vectorizer, broadcast=True, hash=False)
     blocks = [client.submit(_weigh_counts, c, vec_f, nmf_config.dtype, pure=False) for c in kept]
@@ -756,9 +802,10 @@ def vectorize(
     text_f = client.scatter(list(pieces), hash=False)
     if vectorizer is None:
         assert config is not None
-        kept = [client.submit(_count_part, f, config, pure=False) for f in text_f]
+        rules = first_passes(texts, config)
+        kept = [client.submit(_count_part, f, config, rules, pure=False) for f in text_f]
         counts = client.gather([client.submit(_summary, c, pure=False) for c in kept])
-        vectorizer = global_vectorizer(counts, config)
+        vectorizer = global_vectorizer(counts, config, rules)
         vec_f = client.scatter(vectorizer, broadcast=True, hash=False)
         futures = [client.submit(_weigh_counts, c, vec_f, "float32", pure=False) for c in kept]
     else:

@@ -10,12 +10,31 @@ terminal. Each command lives in a module of its own.
 from __future__ import annotations
 
 from topicnmf.cli.assign import assign
+from topicnmf.cli.context import groups, trends
 from topicnmf.cli.core import cli, main
+from topicnmf.cli.docs import docs
 from topicnmf.cli.fit import fit
+from topicnmf.cli.label import label
 from topicnmf.cli.quality import compare, evaluate, select_k
+from topicnmf.cli.report import report
 from topicnmf.cli.topics import info, topics
+from topicnmf.cli.tree import tree
 
-for _command in (fit, topics, assign, info, evaluate, select_k, compare):
+for _command in (
+    fit,
+    topics,
+    assign,
+    info,
+    evaluate,
+    select_k,
+    compare,
+    docs,
+    label,
+    report,
+    trends,
+    groups,
+    tree,
+):
     cli.add_command(_command)
 
 __all__ = ["cli", "main"]

@@ -8,6 +8,12 @@ from typing import IO, Any
 import click
 
 from topicnmf._text import count
+from topicnmf.cli.context import (
+    column_errors,
+    dynamic_options,
+    pop_dynamic_options,
+    windows_for_fit,
+)
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
     backend_options,
@@ -125,6 +131,7 @@ def check_table_path(option: str, path: str | None) -> None:
 @jobs_option
 @quiet_option
 @backend_options
+@dynamic_options
 def fit(
     corpus: tuple[str, ...],
     k: int,
@@ -165,6 +172,7 @@ def fit(
     check_table_path("--doc-topics-out", doc_topics_out)
     corpus_kw = pop_corpus_options(kw)
     backend = pop_backend(kw)
+    dyn = pop_dynamic_options(kw)
     vec_config = vectorizer_config(kw)
     config = nmf_config(k, kw)
     # every output is settled before the work starts: a typo in a path must not cost a fit
@@ -179,9 +187,10 @@ def fit(
         if doc_topics_out
         else None
     )
-    if kw_stop_file(kw):
-        plan.input("--stop-words", kw["stop_words"])
-    documents = load_corpus(corpus, corpus_kw)
+    for stop_file in stop_word_files(kw.get("stop_words")):
+        plan.input("--stop-words", stop_file)
+    with column_errors({dyn["time_column"]: "time_column"}):
+        documents = load_corpus(corpus, corpus_kw, (dyn["time_column"],) if dyn["windows"] else ())
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
 
@@ -200,9 +209,10 @@ def fit(
         def on_iteration(i: int, loss: float) -> None:
             update(description=f"Fitting {k} topics: iteration {i}, loss {loss:.6g}")
 
+        training, windows = windows_for_fit(documents, dyn)
         out = run_fit(
             backend,
-            documents,
+            training,
             vec_config,
             config,
             n_jobs=jobs,
@@ -210,6 +220,7 @@ def fit(
             on_document=on_document if report.interactive else None,
             on_iteration=on_iteration if report.interactive else None,
             on_vectorized=on_vectorized if report.interactive else None,
+            windows=windows,
         )
     fitted = out.model
     stats = fitted.stats
@@ -219,7 +230,7 @@ def fit(
         n = out.empty_documents
         log.warning(
             f"{n:,} of {count(stats.n_documents, 'training document')} "
-            f"{'has' if n == 1 else 'have'} no word of the vocabulary (after stop words, "
+            f"{'has' if n == 1 else 'have'} no word of the vocabulary (after the token rules, "
             f"--min-df and --max-df); {'it has' if n == 1 else 'they have'} no topic weights"
         )
     fitted.save(model_out.target)
@@ -237,6 +248,9 @@ def fit(
         + f"; vocabulary {count(stats.n_terms, 'term')}, {count(stats.n_nonzero, 'non-zero')} "
         f"({stats.seconds_read_vectorize:.2f} s)"
     )
+    removals = removal_summary(fitted.vectorizer)
+    if removals:
+        report.info(removals)
     report.info(
         f"NMF k={k} ({config.loss}, {config.solver}, init {config.init}): "
         f"{stats.n_iter} iterations, loss {stats.loss:.6g}, relative error "
@@ -252,6 +266,47 @@ def fit(
             render_topics(records, table_out.format, fh)
 
 
-def kw_stop_file(kw: dict[str, Any]) -> bool:
-    spec = str(kw.get("stop_words") or "")
-    return spec.lower() not in ("english", "none", "") and os.path.exists(spec)
+def stop_word_files(spec: str | None) -> list[str]:
+    """The files a --stop-words value reads (it may also name lists, or be 'none')."""
+    from topicnmf.config import STOP_WORD_LISTS
+
+    if not spec:
+        return []
+    if os.path.exists(spec) and spec.strip().lower() not in STOP_WORD_LISTS:
+        return [spec]
+    parts = [p.strip() for p in spec.split(",") if p.strip()]
+    return [p for p in parts if p.lower() not in (*STOP_WORD_LISTS, "none") and os.path.exists(p)]
+
+
+def removal_summary(vectorizer: Any) -> str:
+    """One line: what each token rule removed at fit time (only the rules that did).
+
+    Tokens for the rules that read tokens (stop words, numbers, one-character tokens,
+    boilerplate lines); occurrences of the terms the document-frequency limits removed.
+    """
+    removed = vectorizer.removed
+    parts = []
+    for rule, noun in (
+        ("stop_words", "stop word"),
+        ("numbers", "number"),
+        ("short", "one-character token"),
+    ):
+        if removed.get(rule):
+            parts.append(count(removed[rule], noun))
+    if removed.get("boilerplate"):
+        parts.append(
+            f"{count(removed['boilerplate'], 'token')} of "
+            f"{count(len(vectorizer.boilerplate), 'boilerplate line')} (in "
+            f"{count(vectorizer.boilerplate_documents, 'document')})"
+        )
+    for rule, what in (
+        ("min_df", "rare terms (--min-df)"),
+        ("max_df", "common terms (--max-df)"),
+        ("max_features", "terms beyond --max-features"),
+    ):
+        if removed.get(rule):
+            parts.append(f"{count(removed[rule], 'occurrence')} of {what}")
+    text = "Removed " + ", ".join(parts) if parts else ""
+    if len(vectorizer.phrases):
+        text += ("; " if text else "") + f"joined {count(len(vectorizer.phrases), 'phrase')}"
+    return text

@@ -46,6 +46,12 @@ PARAM_OPTIONS: dict[str, str] = {
     "sublinear_tf": "--sublinear-tf",
     "norm": "--norm",
     "use_idf": "--no-idf",
+    "keep_numbers": "--keep-numbers",
+    "max_line_df": "--max-line-df",
+    "phrase_min_count": "--phrase-min-count",
+    "phrase_threshold": "--phrase-threshold",
+    "tokenizer": "--tokenizer",
+    "language": "--language",
     "n_components": "-k",
     "loss": "--loss",
     "solver": "--solver",
@@ -67,6 +73,16 @@ PARAM_OPTIONS: dict[str, str] = {
     "threshold": "--threshold",
     "batch_size": "--batch-size",
     "top_n": "--top",
+    "topics": "--topic",
+    "min_weight": "--min-weight",
+    "snippet_chars": "--snippet-chars",
+    "labels": "TOPIC=LABEL",
+    "time_column": "--time-column",
+    "group_column": "--group-column",
+    "label_column": "--label-column",
+    "time_format": "--time-format",
+    "bins": "--bins",
+    "windows": "--windows",
 }
 
 # what to do about an input problem tied to a parameter (exit 1 errors)
@@ -86,10 +102,17 @@ _ADVICE: dict[str, str] = {
     "stop_words": "check --stop-words",
     "ngram_range": "lower the first number of --ngram-range",
     "token_pattern": "check --token-pattern",
+    "keep_numbers": "add --keep-numbers to keep them",
+    "max_line_df": "raise --max-line-df, or add --keep-boilerplate",
+    "tokenizer": "choose another --tokenizer",
     "n_components": "choose a smaller -k",
     "top_n": "lower --top",
     "model": "fit one with 'topicnmf fit CORPUS -m PATH', or name another with -m "
     "(or TOPICNMF_MODEL)",
+    "time_column": "use --time-column to choose the column that holds the dates, and "
+    "--time-format for dates that are not ISO 8601 or years",
+    "group_column": "use --group-column to choose the column that holds the groups",
+    "label_column": "use --label-column to choose the column that holds the labels",
 }
 
 
@@ -393,7 +416,11 @@ def pop_corpus_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: kwargs.pop(k) for k in CORPUS_KEYS if k in kwargs}
 
 
-def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> Any:
+def load_corpus(
+    sources: tuple[str, ...] | list[str],
+    opts: dict[str, Any],
+    metadata_columns: tuple[str, ...] = (),
+) -> Any:
     """Open the corpus (checks paths and options; reads nothing yet)."""
     from topicnmf.corpus import load_corpus as _load
 
@@ -421,6 +448,7 @@ def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> A
             download=bool(opts.get("download")),
             categories=categories,
             remove=remove,
+            metadata_columns=metadata_columns,
         )
 
 
@@ -428,7 +456,7 @@ def load_corpus(sources: tuple[str, ...] | list[str], opts: dict[str, Any]) -> A
 
 
 def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    from topicnmf.config import VectorizerConfig
+    from topicnmf.config import DEFAULT_MAX_LINE_DF, LANGUAGES, TOKENIZERS, VectorizerConfig
 
     d = VectorizerConfig()
     return _apply(
@@ -454,19 +482,26 @@ def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 help="Keep only the most frequent terms [default: all].",
             ),
             click.option(
+                "--language",
+                type=click.Choice(LANGUAGES, case_sensitive=False),
+                help="Language of the texts: sets the stop-word list and, for chinese, "
+                "japanese and korean, the char-bigram tokenizer [default: english].",
+            ),
+            click.option(
                 "--stop-words",
-                default="english",
-                show_default=True,
-                metavar="english|none|FILE",
-                help="Stop words: scikit-learn's English list, none, or a file with one word "
-                "a line.",
+                metavar="LIST|FILE[,...]|none",
+                help="Stop words: a list (english, french, german, ...), a file of one word a "
+                "line, or several joined by commas (english,extra.txt adds to the list); none "
+                "for no stop words. A file alone replaces the list, with a warning [default: "
+                "the --language's list].",
             ),
             click.option(
                 "--ngram-range",
                 type=NgramRange(),
                 default=f"{d.ngram_range[0]},{d.ngram_range[1]}",
                 show_default=True,
-                help="Word n-gram lengths, e.g. 1,2 for words and word pairs.",
+                help="Word n-gram lengths, e.g. 1,2 for words and word pairs (pairs of words "
+                "that stand side by side: never across a stop word or a number).",
             ),
             click.option(
                 "--lowercase/--no-lowercase",
@@ -475,10 +510,65 @@ def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 help="Lower-case text before tokenizing.",
             ),
             click.option(
+                "--tokenizer",
+                type=click.Choice(TOKENIZERS),
+                help="regex: words by the word rule or --token-pattern; char-bigram: also "
+                "cuts Chinese, Japanese and Korean into pairs of characters; jieba: Chinese "
+                "words by the jieba segmenter (pip install 'topicnmf[zh]') [default: regex, "
+                "char-bigram for --language chinese/japanese/korean].",
+            ),
+            click.option(
                 "--token-pattern",
-                default=d.token_pattern,
+                help="Regular expression that matches a token, as scikit-learn's "
+                "token_pattern [default: the word rule: runs of letters, marks and digits "
+                "of any script, apostrophes and underscores inside a word kept (don't, "
+                "n_samples), one-character tokens dropped].",
+            ),
+            click.option(
+                "--keep-numbers/--drop-numbers",
+                default=None,
+                help="Keep tokens made only of digits (2010, 00) [default: drop them; keep "
+                "with --sklearn-compatible].",
+            ),
+            click.option(
+                "--max-line-df",
+                type=CountOrFraction(),
+                help="Boilerplate: remove lines repeated verbatim (signatures, disclaimers, "
+                "license headers) in more than this fraction of documents (and in at least 10) "
+                f"or this count; documents of one line are left alone [default: "
+                f"{DEFAULT_MAX_LINE_DF}].",
+            ),
+            click.option(
+                "--keep-boilerplate",
+                is_flag=True,
+                help="Keep every line (no boilerplate removal).",
+            ),
+            click.option(
+                "--phrases",
+                is_flag=True,
+                help="Join collocations into one term (space_shuttle), found in a first pass "
+                "by their NPMI, as gensim's Phrases does.",
+            ),
+            click.option(
+                "--phrase-min-count",
+                type=click.IntRange(min=1),
+                default=d.phrase_min_count,
                 show_default=True,
-                help="Regular expression that matches a token.",
+                help="--phrases: least number of occurrences of a phrase.",
+            ),
+            click.option(
+                "--phrase-threshold",
+                type=FiniteFloat(min=-1, max=1),
+                default=d.phrase_threshold,
+                show_default=True,
+                help="--phrases: least NPMI of a phrase (-1 to 1).",
+            ),
+            click.option(
+                "--sklearn-compatible",
+                is_flag=True,
+                help="scikit-learn's TfidfVectorizer token rules: its token pattern and "
+                "English list, numbers kept, n-grams across removed words, every line kept "
+                "(options given explicitly still apply).",
             ),
             click.option(
                 "--sublinear-tf/--no-sublinear-tf",
@@ -599,6 +689,15 @@ VECTORIZER_KEYS = (
     "sublinear_tf",
     "norm",
     "no_idf",
+    "language",
+    "tokenizer",
+    "keep_numbers",
+    "max_line_df",
+    "keep_boilerplate",
+    "phrases",
+    "phrase_min_count",
+    "phrase_threshold",
+    "sklearn_compatible",
 )
 NMF_KEYS = (
     "loss",
@@ -616,14 +715,52 @@ NMF_KEYS = (
 
 
 def vectorizer_config(kw: dict[str, Any]) -> Any:
-    """The VectorizerConfig of the options (a bad value: exit 2, before any work)."""
-    from topicnmf.config import VectorizerConfig, resolve_stop_words
+    """The VectorizerConfig of the options (a bad value: exit 2, before any work).
 
+    ``--sklearn-compatible`` and ``--language`` choose the defaults of the token rules;
+    the options given explicitly win over both.
+    """
+    from topicnmf.config import (
+        DEFAULT_MAX_LINE_DF,
+        DEFAULT_TOKEN_PATTERN,
+        ENGLISH_STOP_WORDS,
+        VectorizerConfig,
+        resolve_stop_words,
+        stop_words_for,
+    )
+    from topicnmf.vectorize.words import check_tokenizer
+
+    compat = bool(kw.get("sklearn_compatible"))
+    language = (kw.get("language") or "english").lower()
+    if kw.get("keep_boilerplate") and kw.get("max_line_df") is not None:
+        raise click.UsageError("--keep-boilerplate and --max-line-df contradict each other")
+    phrase_defaults = VectorizerConfig()
+    for key in ("phrase_min_count", "phrase_threshold"):
+        if kw.get(key, getattr(phrase_defaults, key)) != getattr(phrase_defaults, key):
+            if not kw.get("phrases"):
+                option = PARAM_OPTIONS[key]
+                raise click.UsageError(f"{option} applies to phrases: add --phrases")
+    cjk = language in ("chinese", "japanese", "korean")
+    tokenizer = kw.get("tokenizer") or ("char-bigram" if cjk else "regex")
+    pattern = kw.get("token_pattern")
+    if pattern is None and compat and tokenizer == "regex":
+        pattern = DEFAULT_TOKEN_PATTERN
+    keep_numbers = kw.get("keep_numbers")
+    max_line_df = kw.get("max_line_df")
+    if max_line_df is None and not (compat or kw.get("keep_boilerplate")):
+        max_line_df = DEFAULT_MAX_LINE_DF
     with usage_errors():
-        return VectorizerConfig(
+        spec = kw.get("stop_words")
+        if spec is not None:
+            stop_words = resolve_stop_words(spec, default=language)
+        elif compat and language == "english":
+            stop_words = ENGLISH_STOP_WORDS
+        else:
+            stop_words = stop_words_for(language)
+        config = VectorizerConfig(
             lowercase=kw["lowercase"],
-            token_pattern=kw["token_pattern"],
-            stop_words=resolve_stop_words(kw["stop_words"]),
+            token_pattern=pattern,
+            stop_words=stop_words,
             ngram_range=kw["ngram_range"],
             min_df=kw["min_df"],
             max_df=kw["max_df"],
@@ -631,7 +768,16 @@ def vectorizer_config(kw: dict[str, Any]) -> Any:
             sublinear_tf=kw["sublinear_tf"],
             norm=None if kw["norm"] == "none" else kw["norm"],
             use_idf=not kw["no_idf"],
+            keep_numbers=compat if keep_numbers is None else keep_numbers,
+            adjacent_ngrams=not compat,
+            max_line_df=max_line_df,
+            phrases=bool(kw.get("phrases")),
+            phrase_min_count=kw.get("phrase_min_count", 5),
+            phrase_threshold=kw.get("phrase_threshold", 0.5),
+            tokenizer=tokenizer,
         )
+    check_tokenizer(config)  # a missing optional package: exit 1 before any reading
+    return config
 
 
 def nmf_config(k: int, kw: dict[str, Any]) -> Any:

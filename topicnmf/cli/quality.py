@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from topicnmf._text import count
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
     backend_options,
@@ -73,6 +74,16 @@ def _write_records(out: Any, header: list[str], records: list[dict[str, Any]], d
 )
 @corpus_options
 @output_options
+@click.option(
+    "--label-column",
+    help="CSV/JSON field (20 Newsgroups: newsgroup) holding known labels: adds NMI, adjusted "
+    "Rand index, purity and the topic x label table (needs CORPUS).",
+)
+@click.option(
+    "--contingency-out",
+    type=click.Path(allow_dash=True),
+    help="Write the topic x label table to this file (.csv, .tsv, .json, .jsonl).",
+)
 @jobs_option
 @quiet_option
 @backend_options
@@ -82,6 +93,8 @@ def evaluate(
     top: int,
     fmt: str | None,
     output: str | None,
+    label_column: str | None,
+    contingency_out: str | None,
     jobs: int | None,
     quiet: bool,
     **kw: Any,
@@ -127,8 +140,26 @@ def evaluate(
     plan = OutputPlan()
     out = plan.data("-o", output, fmt)
     plan.input("MODEL", path)
+    if (label_column or contingency_out) and not sources:
+        raise click.UsageError("--label-column and --contingency-out need CORPUS (with labels)")
+    if contingency_out and not label_column:
+        raise click.UsageError("--contingency-out needs --label-column")
+    table_out = None
+    if contingency_out:
+        table_out = plan.data("--contingency-out", contingency_out, None, table_ok=False)
     m = load_model(path)
-    if sources:
+    agreement = None
+    if sources and label_column:
+        from topicnmf.cli.context import label_scores, read_with_metadata, write_contingency
+
+        texts, meta = read_with_metadata(
+            tuple(sources), corpus_kw, {label_column: "label_column"}, plan
+        )
+        V = m.vectorizer.transform(texts)
+        agreement, contingency = label_scores(m, V, meta, label_column, jobs)
+        evaluation = m.evaluate(V, top_n=top, n_threads=jobs)
+        where = f"{V.shape[0]:,} documents of {', '.join(sources)}"
+    elif sources:
         documents = load_corpus(tuple(sources), corpus_kw)
         plan.corpus(documents, sources)
         from topicnmf.cli.backend import session, vectorize
@@ -152,13 +183,23 @@ def evaluate(
         f"{_fmt_num(evaluation.relative_error) or 'n/a'}"
     )
     if evaluation.n_undominated:
-        summary += f"; {evaluation.n_undominated:,} documents with no dominant topic"
+        summary += f"; {count(evaluation.n_undominated, 'document')} with no dominant topic"
+    if agreement is not None:
+        data["labels"] = agreement
+        summary += (
+            f"; against {label_column!r}: NMI {_fmt_num(agreement['nmi'], 3) or 'n/a'}, ARI "
+            f"{_fmt_num(agreement['ari'], 3) or 'n/a'}, purity "
+            f"{_fmt_num(agreement['purity'], 3) or 'n/a'} over the "
+            f"{agreement['n_scored']:,} documents with a dominant topic"
+        )
+        if table_out is not None:
+            write_contingency(table_out, contingency)
     if out.format == "table":
         print_table(
             [("topic", "right"), ("NPMI", "right"), ("docs", "right"), ("top terms", "left")],
             [
                 [str(t.topic), _fmt_num(t.npmi), "" if t.n_dominant is None else str(t.n_dominant),
-                 ", ".join((t.top_terms or ())[:8])]
+                 ", ".join(t.top_terms or ())]
                 for t in evaluation.topics
             ],
         )  # fmt: skip
@@ -172,6 +213,9 @@ def evaluate(
         **{key: data[key] for key in ("diversity", "relative_error", "n_documents",
                                       "n_undominated", "top_n", "reference")},
     }  # fmt: skip
+    if agreement is not None:
+        header += ["nmi", "ari", "purity", "n_scored", "label_column"]
+        model_level.update({key: agreement[key] for key in header[-5:]})
     records = [{**{key: rec[key] for key in header[:6]}, **model_level} for rec in data["topics"]]
     _write_records(out, header, records, data)
     Reporter(quiet).info(summary)
@@ -297,8 +341,9 @@ def select_k(
     with session(backend) as client:
         with documents, report.progress("Reading documents"):
             if client is None:
-                vectorizer = Vectorizer(vec_config, n_jobs=jobs)
-                V = vectorizer.fit_transform(d.text for d in documents)
+                vectorizer = Vectorizer(vec_config)
+                # the corpus itself (re-iterable): rules with a first pass read it again
+                V = vectorizer.fit_transform(documents.texts())
             else:
                 texts = [d.text for d in documents]
                 vectorizer, V = vectorize(

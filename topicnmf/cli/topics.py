@@ -77,9 +77,11 @@ def topics(
 def model_info(m: Any, path: str) -> dict[str, Any]:
     """Everything worth knowing about a model, as plain data (for table and JSON).
 
-    The stop words are listed in full; ``sources`` are the training sources as given, with
-    the settings each was read with, and ``sources_total`` how many there were (a long list
-    is recorded only in part); both are None for a model that does not record them.
+    The stop words are listed in full, and so are the boilerplate lines and phrases the
+    token rules found (``vectorizer_fit``, with the tokens each rule removed); ``sources``
+    are the training sources as given, with the settings each was read with, and
+    ``sources_total`` how many there were (a long list is recorded only in part); both are
+    None for a model that does not record them.
     """
     vec = m.vectorizer
     cfg = dataclasses.asdict(vec.config)
@@ -91,8 +93,16 @@ def model_info(m: Any, path: str) -> dict[str, Any]:
         "topics": m.n_topics,
         "terms": len(m.vocabulary),
         "labels": m.topic_labels(),
+        "user_labels": {str(t): x for t, x in enumerate(m.labels or []) if x},
         "topic_share": [round(float(s), 6) for s in m.topic_share],
         "vectorizer": cfg,
+        # what the token rules removed and found at fit time (empty for older models)
+        "vectorizer_fit": {
+            "removed_tokens": dict(vec.removed),
+            "boilerplate_documents": vec.boilerplate_documents,
+            "boilerplate_lines": list(vec.boilerplate),
+            "phrases": vec.phrases.tokens,
+        },
         "nmf": dataclasses.asdict(m.nmf_config),
         "fit": _fit_stats(m.stats),
         "versions": m.versions,
@@ -128,12 +138,26 @@ def info_rows(data: dict[str, Any]) -> list[list[str]]:
             for sub, v in value.items():
                 if key == "vectorizer" and sub == "stop_words":
                     v = count(len(v), "word")
+                elif key == "vectorizer_fit":
+                    v = _fit_value(sub, v)
                 rows.append([f"{key}.{sub}", str(v)])
         elif isinstance(value, list):
             rows.append([key, ", ".join(str(v) for v in value)])
         else:
             rows.append([key, str(value)])
     return rows
+
+
+def _fit_value(name: str, value: Any) -> str:
+    """A vectorizer_fit entry for the table: counts, with the first phrases shown."""
+    if name == "removed_tokens":
+        return ", ".join(f"{rule} {n:,}" for rule, n in value.items()) or "not recorded"
+    if name == "boilerplate_lines":
+        return count(len(value), "line")
+    if name == "phrases":
+        shown = ", ".join(value[:8]) + (", ..." if len(value) > 8 else "")
+        return count(len(value), "phrase") + (f": {shown}" if value else "")
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _source_rows(records: list[dict[str, Any]] | None, total: int | None) -> list[list[str]]:

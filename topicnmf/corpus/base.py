@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,11 +31,20 @@ class Document:
         The text, as read (not stripped).
     label : str or None
         A known class, e.g. the newsgroup for 20 Newsgroups; None otherwise.
+    metadata : mapping of str to (str or None), optional
+        The values of the metadata columns asked for (``load_corpus(metadata_columns=...)``),
+        as text; None for a value that is missing (an absent JSON field, ``null``). None
+        when no metadata column was asked for.
+    where : str or None
+        Where the document was read, for messages (``data.csv line 7``, ``a.json
+        element 3``); set only with metadata columns.
     """
 
     id: str
     text: str
     label: str | None = None
+    metadata: Mapping[str, str | None] | None = None
+    where: str | None = None
 
 
 @dataclass
@@ -106,6 +115,7 @@ class Options:
     decoding: Decoding
     encoding_errors: str  # "skip", "strict" or "replace", as given
     csv_lenient: bool
+    metadata_columns: tuple[str, ...] = ()
 
     @property
     def skip_undecodable(self) -> bool:
@@ -125,8 +135,11 @@ class Options:
         return record
 
 
-Item = tuple[str | None, str, str | None]
-"""(id within the source or None for the source itself, text, label)."""
+Meta = tuple[dict[str, str | None], str]
+"""The metadata values of one document and where it was read (``data.csv line 7``)."""
+
+Item = tuple[str | None, str, str | None, Meta | None]
+"""(id within the source or None for the source itself, text, label, metadata)."""
 
 
 class Source(Protocol):

@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 
 from topicnmf.corpus.base import (
     MAX_DOCUMENT_BYTES,
+    Meta,
     Options,
     check_unique,
     is_blank,
@@ -52,7 +53,7 @@ _STRUCTURE = re.compile(r'["\[\]{}]')
 _STRING_STOP = re.compile(r'["\\]')
 _SCALAR_END = re.compile(r"[ \t\n\r,\]}]")
 
-Parsed = Iterator[tuple[str, str]]
+Parsed = Iterator[tuple[str, str, Meta | None]]
 
 
 # --------------------------------------------------------------------------- JSON Lines
@@ -114,7 +115,23 @@ def parse_jsonl(stream: BinaryIO, opts: Options, where: str) -> Parsed:
             raw_id = _json_field(obj, opts.id_column, at, "id_column", where)
             doc_id = _json_text(raw_id, at, opts.id_column, "an id")
             check_unique(seen, doc_id, at, opts.id_column)
-        yield doc_id, text
+        yield doc_id, text, _metadata(obj, opts, at)
+
+
+def _metadata(obj: object, opts: Options, at: str) -> Meta | None:
+    """The metadata fields of a record as text (an absent field or ``null``: None)."""
+    if not opts.metadata_columns:
+        return None
+    values: dict[str, str | None] = {}
+    for column in opts.metadata_columns:
+        value = obj.get(column) if isinstance(obj, dict) else None
+        if value is None or isinstance(value, str):
+            values[column] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            values[column] = str(value)
+        else:
+            values[column] = json.dumps(value, ensure_ascii=False)
+    return values, at
 
 
 # --------------------------------------------------------------------------- JSON array
@@ -276,7 +293,7 @@ def parse_json_array(stream: BinaryIO, opts: Options, where: str) -> Parsed:
         doc_id, doc_text = _document(value, n, opts, where)
         if seen is not None:
             check_unique(seen, doc_id, f"{where} element {n}", str(opts.id_column))
-        yield doc_id, doc_text
+        yield doc_id, doc_text, _metadata(value, opts, f"{where} element {n}")
         del value, doc_text
         i = text.skip_space(i)
         if i >= len(text.buf):

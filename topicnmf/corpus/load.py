@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -69,7 +70,7 @@ class Corpus:
     def _documents(self, stats: CorpusStats) -> Iterator[Document]:
         prefix = len(self._sources) > 1
         for source in self._sources:
-            for sub_id, text, label in source.items(stats):
+            for sub_id, text, label, meta in source.items(stats):
                 if sub_id is None:
                     doc_id = source.label
                 elif prefix:
@@ -79,7 +80,10 @@ class Corpus:
                 stats.documents += 1
                 if is_blank(text):
                     stats.empty_documents += 1
-                yield Document(doc_id, text, label)
+                if meta is None:
+                    yield Document(doc_id, text, label)
+                else:
+                    yield Document(doc_id, text, label, meta[0], meta[1])
         if stats.documents == 0:
             raise CorpusError("the corpus has no documents")
         stats.complete = True
@@ -247,6 +251,16 @@ def _path_source(raw_source: str | os.PathLike[str], label: str, opts: Options) 
     )
 
 
+def _metadata_columns(columns: Sequence[str]) -> tuple[str, ...]:
+    names = (columns,) if isinstance(columns, str) else tuple(columns)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ParameterError(
+                f"{name!r} is not a column name", param="metadata_columns", value=name
+            )
+    return tuple(dict.fromkeys(names))  # once each, in order
+
+
 def _check_labels(labels: list[str]) -> None:
     seen: set[str] = set()
     for label in labels:
@@ -280,6 +294,7 @@ def load_corpus(
     remove: Iterable[str] = REMOVABLE,
     download: bool = False,
     stdin: IO[Any] | None = None,
+    metadata_columns: Sequence[str] = (),
 ) -> Corpus:
     """Open one or more corpus sources as a re-iterable stream of documents.
 
@@ -339,6 +354,12 @@ def load_corpus(
         (20 Newsgroups only; ``$TOPICNMF_OFFLINE`` forbids it).
     stdin : file object, optional
         Binary or text stream read for ``-``; default ``sys.stdin.buffer``.
+    metadata_columns : sequence of str
+        CSV/TSV columns or JSON fields to read beside the text into each document's
+        ``metadata`` (as text; an empty CSV field, an absent JSON field or ``null`` is
+        None), with ``where`` it was read. A CSV/TSV file without such a column is an
+        error; so is a lines or document corpus. 20 Newsgroups has ``newsgroup`` (also
+        called ``label``).
 
     Returns
     -------
@@ -357,6 +378,7 @@ def load_corpus(
     opts = _check_options(
         format, encoding, encoding_errors, glob, exclude, text_column, id_column, csv_lenient
     )
+    opts = dataclasses.replace(opts, metadata_columns=_metadata_columns(metadata_columns))
     chosen = newsgroups.check_categories(categories)
     remove_set = newsgroups.check_remove(remove)
     if not sources:
@@ -377,7 +399,13 @@ def load_corpus(
         elif subset is not None:
             built.append(
                 newsgroups.NewsgroupsSource(
-                    label, subset, chosen, remove_set, data_home, bool(download)
+                    label,
+                    subset,
+                    chosen,
+                    remove_set,
+                    data_home,
+                    bool(download),
+                    opts.metadata_columns,
                 )
             )
         else:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from topicnmf.corpus.base import Options, check_unique, is_blank, list_names
+from topicnmf.corpus.base import Meta, Options, check_unique, is_blank, list_names
 from topicnmf.corpus.decoding import iter_lines, read_document
 from topicnmf.corpus.jsonformats import parse_json_array, parse_jsonl
 from topicnmf.errors import CorpusError
@@ -50,7 +50,7 @@ EXTENSION_FORMATS = {
 # a value that numbers rows: no spaces or quotes, at least one digit ("17", "n017")
 _ROW_NUMBER = re.compile(r"[^\s\"]*\d[^\s\"]*")
 
-Parsed = Iterator[tuple[str, str]]
+Parsed = Iterator[tuple[str, str, Meta | None]]
 
 
 def detect_format(path: Path) -> str:
@@ -62,6 +62,14 @@ def detect_format(path: Path) -> str:
 
 
 def parse(stream: BinaryIO, fmt: str, opts: Options, where: str) -> Parsed:
+    if opts.metadata_columns and fmt in ("lines", "document"):
+        raise CorpusError(
+            f"{where} is read as {fmt}, which has no columns, so it has no metadata "
+            f"{opts.metadata_columns[0]!r}; metadata needs a CSV, TSV, JSON Lines or JSON corpus",
+            param="format",
+            path=where,
+            value=opts.metadata_columns[0],
+        )
     if fmt == "lines":
         return _parse_lines(stream, opts, where)
     if fmt == "document":
@@ -76,11 +84,11 @@ def parse(stream: BinaryIO, fmt: str, opts: Options, where: str) -> Parsed:
 def _parse_lines(stream: BinaryIO, opts: Options, where: str) -> Parsed:
     for lineno, text in iter_lines(stream, opts.decoding, where, keepends=False):
         if not is_blank(text):
-            yield str(lineno), text
+            yield str(lineno), text, None
 
 
 def _parse_document(stream: BinaryIO, opts: Options, where: str) -> Parsed:
-    yield "", read_document(stream, opts.decoding, where)
+    yield "", read_document(stream, opts.decoding, where), None
 
 
 # --------------------------------------------------------------------------- CSV / TSV
@@ -191,7 +199,7 @@ class _Rows:
 
 def _open_table(
     stream: BinaryIO, opts: Options, where: str, delimiter: str
-) -> tuple[_Rows, list[str], int, int | None]:
+) -> tuple[_Rows, list[str], int, int | None, list[int]]:
     """The rows after the header, the header, and the text and id columns."""
     rows = _Rows(stream, opts, where, delimiter)
     header = rows.next()
@@ -203,7 +211,8 @@ def _open_table(
     id_idx = None
     if opts.id_column is not None:
         id_idx = _find_column(header, opts.id_column, where, "id_column")
-    return rows, header, text_idx, id_idx
+    meta_idx = [_find_column(header, c, where, "metadata_columns") for c in opts.metadata_columns]
+    return rows, header, text_idx, id_idx, meta_idx
 
 
 def check_columns(stream: BinaryIO, fmt: str, opts: Options, where: str) -> None:
@@ -212,10 +221,10 @@ def check_columns(stream: BinaryIO, fmt: str, opts: Options, where: str) -> None
 
 
 def _parse_table(stream: BinaryIO, opts: Options, where: str, delimiter: str) -> Parsed:
-    rows, header, text_idx, id_idx = _open_table(stream, opts, where, delimiter)
+    rows, header, text_idx, id_idx, meta_idx = _open_table(stream, opts, where, delimiter)
     width = len(header)
     seen: set[str] | None = None if id_idx is None else set()
-    needed = max(text_idx, -1 if id_idx is None else id_idx)
+    needed = max(text_idx, -1 if id_idx is None else id_idx, *meta_idx)
     record = 0
     while (row := rows.next()) is not None:
         if not row:  # the csv module turns a blank line into []
@@ -237,4 +246,11 @@ def _parse_table(stream: BinaryIO, opts: Options, where: str, delimiter: str) ->
         else:
             doc_id = row[id_idx]
             check_unique(seen, doc_id, at, header[id_idx])
-        yield doc_id, row[text_idx]
+        meta: Meta | None = None
+        if meta_idx:
+            # an empty field is a missing value, as pandas reads it
+            values = {
+                c: row[i] or None for c, i in zip(opts.metadata_columns, meta_idx, strict=True)
+            }
+            meta = (values, at)
+        yield doc_id, row[text_idx], meta

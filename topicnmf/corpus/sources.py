@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from topicnmf._text import count as counted
-from topicnmf.corpus.base import CorpusStats, Item, Options, same_file, show
+from topicnmf.corpus.base import CorpusStats, Item, Meta, Options, same_file, show
 from topicnmf.corpus.decoding import (
     GZIP_MAGIC,
     SNIFF_BYTES,
@@ -59,9 +59,9 @@ def _stream_items(
     stats.files_read += 1
     _check_text_head(sniff(stream), where, opts)
     count = 0
-    for sub_id, text in parse(stream, fmt, opts, where):
+    for sub_id, text, meta in parse(stream, fmt, opts, where):
         count += 1
-        yield (None if fmt == "document" else sub_id), text, None
+        yield (None if fmt == "document" else sub_id), text, None, meta
     if count == 0:
         what = "rows" if fmt in ("csv", "tsv") else "documents"
         holds = "an empty array" if fmt == "json" else "only blank lines or a header"
@@ -275,10 +275,11 @@ class DirSource:
             try:
                 with open(path, "rb") as raw, open_maybe_gzip(raw) as stream:
                     stats.files_read += 1
-                    for sub_id, text in self._file_items(stream, where, stats, skipped):
+                    for sub_id, text, meta in self._file_items(stream, where, stats, skipped):
                         skipped.release()
                         count += 1
-                        yield (rel if self.format == "document" else f"{rel}:{sub_id}"), text, None
+                        doc_id = rel if self.format == "document" else f"{rel}:{sub_id}"
+                        yield doc_id, text, None, meta
             except STREAM_ERRORS as exc:
                 raise stream_error(where, exc) from None
         if count == 0:
@@ -304,7 +305,7 @@ class DirSource:
 
     def _file_items(
         self, stream: BinaryIO, where: str, stats: CorpusStats, skipped: _Skipped
-    ) -> Iterator[tuple[str, str]]:
+    ) -> Iterator[tuple[str, str, Meta | None]]:
         dec = self.opts.decoding
         if looks_binary(sniff(stream), dec):
             stats.skipped_binary += 1
@@ -318,7 +319,7 @@ class DirSource:
                     stats.skipped_undecodable += 1
                     skipped.add("undecodable", where, exc.detail)
                     return
-                yield "", text
+                yield "", text, None
                 return
             # a file that fails part-way would leave some of its documents read
             error = first_decode_error(stream, dec, where)

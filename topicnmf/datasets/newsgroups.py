@@ -60,6 +60,9 @@ NEWSGROUPS: tuple[str, ...] = (
 
 NAME = "20newsgroups"
 SPLITS = {"train": ("train",), "test": ("test",), "all": ("train", "test")}
+
+METADATA_COLUMNS: tuple[str, ...] = ("newsgroup", "label")
+"""The metadata a 20 Newsgroups document has: its newsgroup, under either name."""
 ARCHIVE = "20news-bydate.tar.gz"
 FOLDERS = {"train": "20news-bydate-train", "test": "20news-bydate-test"}
 SKLEARN_CACHE = "20news-bydate_py3.pkz"
@@ -164,7 +167,18 @@ class NewsgroupsSource:
         remove: frozenset[str],
         data_home: str | os.PathLike[str] | None,
         download: bool = False,
+        metadata_columns: tuple[str, ...] = (),
     ) -> None:
+        for column in metadata_columns:
+            if column not in METADATA_COLUMNS:
+                raise CorpusError(
+                    f"20 Newsgroups has no column {column!r}; its only metadata is the "
+                    "newsgroup ('newsgroup' or 'label')",
+                    param="metadata_columns",
+                    value=column,
+                    choices=METADATA_COLUMNS,
+                )
+        self.metadata_columns = metadata_columns
         self.label = label
         self.subset = subset
         self.splits = SPLITS[subset]
@@ -296,7 +310,11 @@ class NewsgroupsSource:
         else:
             messages = self._from_bunch(stats)
         for (rank, group, (_, _, number)), data in messages:
-            yield f"{self.splits[rank]}/{group}/{number}", self._clean(data), group
+            doc_id = f"{self.splits[rank]}/{group}/{number}"
+            meta = None
+            if self.metadata_columns:
+                meta = (dict.fromkeys(self.metadata_columns, group), f"{self.label} {doc_id}")
+            yield doc_id, self._clean(data), group, meta
 
     def _wanted(self) -> list[tuple[int, str, str]]:
         """(split rank, split folder, newsgroup) of each folder read, in order."""

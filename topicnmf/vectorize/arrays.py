@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from topicnmf._text import count
 from topicnmf.config import VectorizerConfig
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
 from topicnmf.packing import pack_strings, unpack_strings
@@ -20,13 +21,30 @@ from topicnmf.packing import pack_strings, unpack_strings
 if TYPE_CHECKING:
     from .vectorizer import Vectorizer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 files were written before the token rules (word rule, numbers, n-gram adjacency,
+# boilerplate, phrases, tokenizers): they read with scikit-learn's rules, which they used.
+_VERSION_1_RULES: dict[str, Any] = {
+    "keep_numbers": True,
+    "adjacent_ngrams": False,
+    "max_line_df": None,
+    "phrases": False,
+    "tokenizer": "regex",
+}
+# the arrays a version 2 file adds
+RULE_ARRAYS = (
+    "keep_numbers", "adjacent_ngrams", "max_line_df", "phrases", "phrase_min_count",
+    "phrase_threshold", "tokenizer", "boilerplate_utf8", "boilerplate_offsets",
+    "boilerplate_documents", "phrase_first_utf8", "phrase_first_offsets", "phrase_second_utf8",
+    "phrase_second_offsets", "removed_rules", "removed_tokens",
+)  # fmt: skip
 
 
 def to_arrays(vectorizer: Vectorizer) -> dict[str, np.ndarray]:
     """See :meth:`Vectorizer.to_arrays`."""
     cfg = vectorizer.config
-    strings = [*cfg.stop_words, cfg.token_pattern]
+    pattern = "" if cfg.token_pattern is None else cfg.token_pattern
+    strings = [*cfg.stop_words, pattern]
     if any(s.endswith("\x00") for s in strings):
         # NumPy's unicode arrays drop trailing NULs, so such a string would not
         # round-trip.
@@ -34,6 +52,10 @@ def to_arrays(vectorizer: Vectorizer) -> dict[str, np.ndarray]:
     # The vocabulary is packed (UTF-8 bytes + offsets): a unicode array would pad every
     # term to the longest one, and one long junk token would blow the model up.
     vocab_utf8, vocab_offsets = pack_strings(vectorizer.vocabulary)
+    lines_utf8, lines_offsets = pack_strings(vectorizer.boilerplate)
+    first_utf8, first_offsets = pack_strings(vectorizer.phrases.first)
+    second_utf8, second_offsets = pack_strings(vectorizer.phrases.second)
+    rules = list(vectorizer.removed)
     return {
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "vocabulary_utf8": vocab_utf8,
@@ -42,7 +64,8 @@ def to_arrays(vectorizer: Vectorizer) -> dict[str, np.ndarray]:
         "document_frequency": np.asarray(vectorizer.document_frequency, dtype=np.int64),
         "n_documents": np.array(vectorizer.n_documents, dtype=np.int64),
         "lowercase": np.array(cfg.lowercase, dtype=np.bool_),
-        "token_pattern": np.array(cfg.token_pattern, dtype=f"<U{max(1, len(cfg.token_pattern))}"),
+        # "" is the word rule (None); an empty pattern is refused by the config
+        "token_pattern": np.array(pattern, dtype=f"<U{max(1, len(pattern))}"),
         "stop_words": _unicode_array(list(cfg.stop_words)),
         "ngram_range": np.array(cfg.ngram_range, dtype=np.int64),
         # The dtype says which kind the value is: int64 = documents, float64 = share.
@@ -61,6 +84,26 @@ def to_arrays(vectorizer: Vectorizer) -> dict[str, np.ndarray]:
         "norm": np.array("none" if cfg.norm is None else cfg.norm, dtype="<U4"),
         "use_idf": np.array(cfg.use_idf, dtype=np.bool_),
         "smooth_idf": np.array(cfg.smooth_idf, dtype=np.bool_),
+        "keep_numbers": np.array(cfg.keep_numbers, dtype=np.bool_),
+        "adjacent_ngrams": np.array(cfg.adjacent_ngrams, dtype=np.bool_),
+        # None is stored as -1 (a real count is >= 1, a share > 0).
+        "max_line_df": np.array(
+            -1 if cfg.max_line_df is None else cfg.max_line_df,
+            dtype=np.float64 if isinstance(cfg.max_line_df, float) else np.int64,
+        ),
+        "phrases": np.array(cfg.phrases, dtype=np.bool_),
+        "phrase_min_count": np.array(cfg.phrase_min_count, dtype=np.int64),
+        "phrase_threshold": np.array(cfg.phrase_threshold, dtype=np.float64),
+        "tokenizer": np.array(cfg.tokenizer, dtype=f"<U{len(cfg.tokenizer)}"),
+        "boilerplate_utf8": lines_utf8,
+        "boilerplate_offsets": lines_offsets,
+        "boilerplate_documents": np.array(vectorizer.boilerplate_documents, dtype=np.int64),
+        "phrase_first_utf8": first_utf8,
+        "phrase_first_offsets": first_offsets,
+        "phrase_second_utf8": second_utf8,
+        "phrase_second_offsets": second_offsets,
+        "removed_rules": _unicode_array(rules),
+        "removed_tokens": np.array([vectorizer.removed[r] for r in rules], dtype=np.int64),
     }
 
 
@@ -69,12 +112,12 @@ def from_arrays(stored: Mapping[str, np.ndarray]) -> tuple[VectorizerConfig, dic
     ``idf``) stored by :func:`to_arrays`, checked."""
     reader = _ArrayReader(stored)
     version = reader.scalar("format_version", "i")
-    if version != FORMAT_VERSION:
+    if version not in (1, FORMAT_VERSION):
         raise ModelFileError(
             f"vectorizer format version {version} is not supported (this topicnmf "
-            f"reads version {FORMAT_VERSION}); refit the model or upgrade topicnmf"
+            f"reads versions 1 to {FORMAT_VERSION}); refit the model or upgrade topicnmf"
         )
-    config = _read_config(reader)
+    config = _read_config(reader, version)
     try:
         vocabulary = unpack_strings(
             reader.vector("vocabulary_utf8", "u"), reader.vector("vocabulary_offsets", "i")
@@ -87,8 +130,9 @@ def from_arrays(stored: Mapping[str, np.ndarray]) -> tuple[VectorizerConfig, dic
     n = len(vocabulary)
     if idf.shape != (n,) or df.shape != (n,):
         raise ModelFileError(
-            f"vectorizer arrays disagree: {n} terms but {idf.shape[0]} idf values and "
-            f"{df.shape[0]} document frequencies"
+            f"vectorizer arrays disagree: {count(n, 'term')} but "
+            f"{count(idf.shape[0], 'idf value')} and "
+            f"{count(df.shape[0], 'document frequency', 'document frequencies')}"
         )
     if n == 0:
         raise ModelFileError("the model's vocabulary is empty")
@@ -98,10 +142,52 @@ def from_arrays(stored: Mapping[str, np.ndarray]) -> tuple[VectorizerConfig, dic
         raise ModelFileError(
             f"document frequencies must be between 1 and n_documents={n_documents}"
         )
-    return config, {"vocabulary": vocabulary, "df": df, "n_documents": n_documents, "idf": idf}
+    state: dict[str, Any] = {
+        "vocabulary": vocabulary, "df": df, "n_documents": n_documents, "idf": idf
+    }  # fmt: skip
+    if version >= 2:
+        state.update(_read_rule_state(reader, n_documents))
+    return config, state
 
 
-def _read_config(reader: _ArrayReader) -> VectorizerConfig:
+def _read_rule_state(reader: _ArrayReader, n_documents: int) -> dict[str, Any]:
+    """What the token rules found at fit time: boilerplate lines, phrases, removals."""
+    from .phrases import Phrases
+
+    def strings(name: str) -> list[str]:
+        try:
+            return unpack_strings(
+                reader.vector(f"{name}_utf8", "u"), reader.vector(f"{name}_offsets", "i")
+            )
+        except ValueError as exc:
+            what = name.replace("_", " ")
+            raise ModelFileError(f"the stored {what}s are unreadable ({exc})") from None
+
+    lines = strings("boilerplate")
+    first, second = strings("phrase_first"), strings("phrase_second")
+    if len(first) != len(second):
+        raise ModelFileError(
+            f"the stored phrases disagree: {len(first)} first tokens, {len(second)} second"
+        )
+    rules = [str(r) for r in reader.vector("removed_rules", "U").tolist()]
+    counts = reader.vector("removed_tokens", "i").astype(np.int64)
+    if len(rules) != len(counts) or len(set(rules)) != len(rules) or np.any(counts < 0):
+        raise ModelFileError("the stored counts of removed tokens are inconsistent")
+    documents = reader.scalar("boilerplate_documents", "i")
+    if not 0 <= documents <= n_documents or (documents == 0) != (len(lines) == 0):
+        raise ModelFileError(
+            f"the model says {count(documents, 'document')} of {n_documents:,} lost "
+            f"boilerplate lines, and it holds {count(len(lines), 'such line')}"
+        )
+    return {
+        "boilerplate": lines,
+        "phrases": Phrases(first, second),
+        "removed": dict(zip(rules, counts.tolist(), strict=True)),
+        "boilerplate_documents": documents,
+    }
+
+
+def _read_config(reader: _ArrayReader, version: int) -> VectorizerConfig:
     ngram = reader.vector("ngram_range", "i")
     if ngram.shape != (2,):
         raise ModelFileError(
@@ -109,10 +195,27 @@ def _read_config(reader: _ArrayReader) -> VectorizerConfig:
         )
     max_features = reader.scalar("max_features", "i")
     norm = reader.scalar("norm", "U")
+    pattern = reader.scalar("token_pattern", "U")
+    if version == 1:
+        rules = dict(_VERSION_1_RULES)
+    else:
+        max_line_df = reader.scalar("max_line_df", "if")
+        rules = {
+            "keep_numbers": reader.scalar("keep_numbers", "b"),
+            "adjacent_ngrams": reader.scalar("adjacent_ngrams", "b"),
+            "max_line_df": None if max_line_df == -1 else max_line_df,
+            "phrases": reader.scalar("phrases", "b"),
+            "phrase_min_count": reader.scalar("phrase_min_count", "i"),
+            "phrase_threshold": reader.scalar("phrase_threshold", "f"),
+            "tokenizer": reader.scalar("tokenizer", "U"),
+        }
+        if pattern == "":
+            pattern = None
     try:
         return VectorizerConfig(
+            **rules,
             lowercase=reader.scalar("lowercase", "b"),
-            token_pattern=reader.scalar("token_pattern", "U"),
+            token_pattern=pattern,
             stop_words=tuple(reader.vector("stop_words", "U").tolist()),
             ngram_range=(int(ngram[0]), int(ngram[1])),
             min_df=reader.scalar("min_df", "if"),

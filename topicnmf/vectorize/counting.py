@@ -24,8 +24,11 @@ import scipy.sparse as sp
 from topicnmf.config import VectorizerConfig
 from topicnmf.errors import VectorizerError
 
+from .lines import LineFilter
+from .phrases import Phrases
 from .tables import KeyTable, TokenRegistry
 from .tokenizer import Tokens, make_tokenizer
+from .words import stop_words_as_read
 
 # Texts are read in chunks of about this many characters (or this many texts): large
 # enough that the per-chunk NumPy overhead vanishes, small enough that the temporary
@@ -56,11 +59,24 @@ def count_texts(
     config: VectorizerConfig,
     texts: Iterable[str],
     fixed: tuple[TokenRegistry, np.ndarray] | None = None,
+    *,
+    lines: LineFilter | None = None,
+    phrases: Phrases | None = None,
 ) -> TermCounter:
-    """Tokenize and count ``texts`` chunk by chunk; see :class:`TermCounter` for ``fixed``."""
+    """Tokenize and count ``texts`` chunk by chunk; see :class:`TermCounter` for ``fixed``.
+
+    ``lines`` removes boilerplate lines from each text first (and the tokens they held are
+    counted in ``n_boilerplate``); ``phrases`` joins phrases.
+    """
     tokenizer = make_tokenizer(config)
-    counter = TermCounter(config, tokenizer.packs, fixed)
+    counter = TermCounter(config, tokenizer.packs, fixed, phrases=phrases)
     for chunk in chunks(texts):
+        if lines is not None:
+            chunk, removed = lines.clean(chunk)
+            if removed:
+                counter.n_boilerplate += sum(
+                    len(t.key1) + t.n_numbers + t.n_short for t in tokenizer.tokenize([removed])
+                )
         for tokens in tokenizer.tokenize(chunk):
             counter.add(tokens)
     return counter
@@ -72,7 +88,9 @@ class TermCounter:
     With ``fixed`` (a registry and the column of each token id, from
     :func:`~topicnmf.vectorize.tables.vocabulary_index`), single tokens are only looked up
     and counted straight into their columns; otherwise every token is registered and term
-    ids are provisional.
+    ids are provisional. ``phrases`` (the parts of each phrase must be in a fixed registry)
+    joins each phrase's two tokens into the phrase's token, left to right, before terms
+    are counted.
     """
 
     def __init__(
@@ -80,8 +98,10 @@ class TermCounter:
         config: VectorizerConfig,
         packs: bool,
         fixed: tuple[TokenRegistry, np.ndarray] | None = None,
+        phrases: Phrases | None = None,
     ) -> None:
         self._min_n, self._max_n = config.ngram_range
+        self._adjacent = config.adjacent_ngrams
         # column_of[-1] is -1 so that unknown tokens (id -1) map to no column
         self._column_of: np.ndarray | None = None
         if fixed is not None:
@@ -90,7 +110,8 @@ class TermCounter:
             if self._max_n != 1:
                 raise ValueError("a fixed vocabulary counts single tokens only")
         else:
-            self.tokens = TokenRegistry(config.stop_words, packs=packs)
+            self.tokens = TokenRegistry(stop_words_as_read(config), packs=packs)
+        self._phrases = None if phrases is None or not len(phrases) else phrases.table(self.tokens)
         # n-grams: a term's key is (prefix term id + 1) << 32 | (last token id + 1),
         # unigrams have prefix -1, so keys are non-zero and unique.
         self._terms = KeyTable(wide=False) if self._max_n > 1 else None
@@ -100,10 +121,16 @@ class TermCounter:
         self._row_nnz: list[np.ndarray] = []
         self._indices: list[np.ndarray] = []
         self._data: list[np.ndarray] = []
-        self._carry = np.zeros(0, dtype=np.int64)  # last kept token ids of the last text
+        # last kept token ids of the last text, and whether each starts a run of adjacent ones
+        self._carry = np.zeros(0, dtype=np.int64)
+        self._carry_starts = np.zeros(0, dtype=bool)
         self.n_documents = 0
-        self.n_tokens = 0  # before stop-word removal
-        self.n_kept_tokens = 0  # after
+        self.n_tokens = 0  # tokens the tokenizer kept, before stop-word removal
+        self.n_kept_tokens = 0  # after it
+        self.n_stop = 0  # stop words removed
+        self.n_numbers = 0  # number-only tokens the tokenizer dropped
+        self.n_short = 0  # one-character tokens it dropped
+        self.n_boilerplate = 0  # tokens of removed boilerplate lines
 
     @property
     def n_terms(self) -> int:
@@ -114,17 +141,36 @@ class TermCounter:
     def add(self, toks: Tokens) -> None:
         """Count the terms of a batch of tokens."""
         n_rows = len(toks.indptr) - 1
+        self.n_numbers += toks.n_numbers
+        self.n_short += toks.n_short
         if self._column_of is not None:
-            ids = self._column_of[self.tokens.lookup(toks.key1, toks.key2, toks.strs)]
-            keep = ids >= 0
+            ids = self.tokens.lookup(toks.key1, toks.key2, toks.strs)
+            stop = (ids >= 0) & (ids < self.tokens.n_stop)
         else:
             ids = self.tokens.ids(toks.key1, toks.key2, toks.strs)
-            keep = ids >= self.tokens.n_stop
+            stop = ids < self.tokens.n_stop
         self.n_tokens += len(ids)
+        keep = ~stop
         # Token offsets of each text after stop-word removal.
         kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
         indptr = kept_before[toks.indptr]
         ids = ids[keep]
+        self.n_stop += len(stop) - len(ids)
+        starts = None
+        if self._phrases is not None or (self._adjacent and self._max_n > 1):
+            # a kept token starts a run of adjacent tokens when a dropped token or a stop
+            # word stood right before it
+            gap = np.zeros(len(stop), dtype=bool) if toks.breaks is None else toks.breaks.copy()
+            gap[1:] |= stop[:-1]
+            starts = gap[keep]
+        if self._phrases is not None:
+            assert starts is not None
+            ids, indptr, starts = self._phrases.join(ids, indptr, starts)
+        if self._column_of is not None:
+            ids = self._column_of[ids]
+            known = ids >= 0
+            indptr = np.concatenate(([0], np.cumsum(known, dtype=np.int64)))[indptr]
+            ids = ids[known]
         self.n_kept_tokens += len(ids)
         if self.tokens.size >= 2**31:
             raise VectorizerError("too many distinct tokens (more than 2**31)")
@@ -134,7 +180,9 @@ class TermCounter:
                 shape=(n_rows, self.n_terms),
             )
         else:
-            counts = self._count_ngrams(ids, indptr, n_rows, toks.continues)
+            ended_gap = bool(toks.ends_removed or (len(stop) and stop[-1]))
+            starts = starts if self._adjacent else None
+            counts = self._count_ngrams(ids, indptr, starts, n_rows, toks.continues, ended_gap)
         counts.sum_duplicates()
         if toks.continues:
             counts = self._join_last_row(counts)
@@ -170,19 +218,32 @@ class TermCounter:
         return tids
 
     def _count_ngrams(
-        self, ids: np.ndarray, indptr: np.ndarray, n_rows: int, continues: bool
+        self,
+        ids: np.ndarray,
+        indptr: np.ndarray,
+        starts: np.ndarray | None,
+        n_rows: int,
+        continues: bool,
+        ended_gap: bool,
     ) -> sp.csr_matrix:
         # The last tokens of the text this batch continues go in front of row 0, so that
         # n-grams spanning the two batches are formed; terms ending in them were counted.
         skip = len(self._carry) if continues else 0
         if skip:
             ids = np.concatenate((self._carry, ids))
+            if starts is not None:
+                starts = np.concatenate((self._carry_starts, starts))
             indptr = indptr + skip
             indptr[0] = 0
         n_tok = len(ids)
         lengths = np.diff(indptr)
         row_of = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
-        row_end = np.repeat(indptr[1:], lengths)
+        # n-grams are formed within a run of adjacent tokens: within a text, and with
+        # adjacency, between the gaps that dropped tokens and stop words leave
+        run_start = np.zeros(n_tok, dtype=bool) if starts is None else starts.copy()
+        run_start[indptr[:-1][lengths > 0]] = True
+        bounds = np.append(np.flatnonzero(run_start), n_tok)
+        run_end = np.repeat(bounds[1:], np.diff(bounds))
         last = (ids + 1).astype(np.uint64)
         prefix = self._intern_terms(last)  # unigram term of each position
         rows, cols = [], []
@@ -191,24 +252,30 @@ class TermCounter:
             cols.append(prefix[skip:])
         positions = np.arange(n_tok, dtype=np.int64)
         for n in range(2, self._max_n + 1):
-            # n-grams starting at each position that end inside the same text
-            starts = positions[: max(n_tok - n + 1, 0)]
-            starts = starts[starts + n <= row_end[: len(starts)]]
-            if not len(starts):
+            # n-grams starting at each position that end inside the same run
+            begin = positions[: max(n_tok - n + 1, 0)]
+            begin = begin[begin + n <= run_end[: len(begin)]]
+            if not len(begin):
                 break
-            keys = ((prefix[starts] + 1).astype(np.uint64) << np.uint64(32)) | last[starts + n - 1]
+            keys = ((prefix[begin] + 1).astype(np.uint64) << np.uint64(32)) | last[begin + n - 1]
             tids = self._intern_terms(keys)
             if n >= self._min_n:
-                new = starts + n > skip
-                rows.append(row_of[starts[new]])
+                new = begin + n > skip
+                rows.append(row_of[begin[new]])
                 cols.append(tids[new])
             prefix = np.full(n_tok, -1, dtype=np.int64)
-            prefix[starts] = tids
+            prefix[begin] = tids
         if self._n_terms >= 2**31 or self.tokens.size >= 2**32 - 1:
             raise VectorizerError(
                 "too many distinct terms (more than 2**31); use a smaller ngram_range"
             )
-        self._carry = ids[max(int(indptr[-2]), n_tok - (self._max_n - 1)) :]
+        # carry the last tokens of the last text's last run (none after a gap)
+        carry_from = max(int(indptr[-2]), n_tok - (self._max_n - 1), int(bounds[-2]) if
+                         starts is not None and n_tok else 0)  # fmt: skip
+        if starts is not None and ended_gap:
+            carry_from = n_tok
+        self._carry = ids[carry_from:]
+        self._carry_starts = run_start[carry_from:]
         row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         col = np.concatenate(cols) if cols else np.zeros(0, np.int64)
         return sp.coo_matrix(

@@ -256,6 +256,24 @@ class TokenRegistry:
             out[other] = [get(token, -1) for token in strs]
         return out
 
+    def _order(self, tokens: list[str] | tuple[str, ...]) -> np.ndarray:
+        """Where each token lands in the order :meth:`keys` puts them in."""
+        fits = [self.packs and packable(t) for t in tokens]
+        order = [i for i, f in enumerate(fits) if f] + [i for i, f in enumerate(fits) if not f]
+        return np.asarray(order, dtype=np.int64)
+
+    def ids_of(self, tokens: list[str] | tuple[str, ...]) -> np.ndarray:
+        """Ids of tokens given as strings (registering new ones), in the order given."""
+        out = np.empty(len(tokens), dtype=np.int64)
+        out[self._order(tokens)] = self.ids(*self.keys(tokens))
+        return out
+
+    def lookup_of(self, tokens: list[str] | tuple[str, ...]) -> np.ndarray:
+        """Ids of tokens given as strings, -1 for unknown ones, in the order given."""
+        out = np.empty(len(tokens), dtype=np.int64)
+        out[self._order(tokens)] = self.lookup(*self.keys(tokens))
+        return out
+
     def strings(self, ids: np.ndarray) -> list[str]:
         """The token of each id."""
         if len(self._key1) != 1:
@@ -273,17 +291,19 @@ class TokenRegistry:
 
 
 def vocabulary_index(
-    stop_words: tuple[str, ...], vocabulary: list[str], packs: bool
+    stop_words: tuple[str, ...],
+    vocabulary: list[str],
+    packs: bool,
+    extra: list[str] | tuple[str, ...] = (),
 ) -> tuple[TokenRegistry, np.ndarray]:
-    """A registry holding the stop words and a vocabulary of single tokens, and the column
-    of each token id (-1 for the stop words, and at index -1 for unknown tokens, whose id
-    is -1)."""
+    """A registry holding the stop words, a vocabulary of single tokens and ``extra``
+    tokens (which have no column: the parts of phrases), and the column of each token id
+    (-1 for the stop words and the extra tokens, and at index -1 for unknown tokens, whose
+    id is -1)."""
     registry = TokenRegistry(stop_words, packs=packs)
-    fits = [packs and packable(t) for t in vocabulary]
-    # the same order as keys() puts them in: packed ones first
-    columns = [i for i, f in enumerate(fits) if f] + [i for i, f in enumerate(fits) if not f]
-    ids = registry.ids(*registry.keys(vocabulary))
+    ids = registry.ids_of(vocabulary)
+    registry.ids_of(extra)
     column_of = np.full(registry.size + 1, -1, dtype=np.int64)
-    column_of[ids] = columns
+    column_of[ids] = np.arange(len(vocabulary))
     column_of[: registry.n_stop] = -1
     return registry, column_of

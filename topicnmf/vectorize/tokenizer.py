@@ -11,6 +11,12 @@ other token is kept as a ``str``. Two tokenizers exist:
 * :class:`RegexTokenizer`, for any other pattern: ``re.findall`` text by text, as
   scikit-learn does; every token is a string.
 
+The tool's own word rule, the CJK tokenizers and the dropping of number-only and short
+tokens are in :mod:`~topicnmf.vectorize.words`; :func:`make_tokenizer` picks the tokenizer
+of a configuration. A tokenizer that drops tokens marks, in :attr:`Tokens.breaks`, the kept
+tokens that came right after a dropped one (so that n-grams and phrases do not span the
+gap), and counts what it dropped.
+
 A text longer than :data:`PIECE_CHARS` characters is tokenized piece by piece so that the
 temporary arrays stay a few megabytes whatever the text's size: :class:`RunTokenizer` cuts
 it after whitespace (never inside a token, nor where lowercasing looks at the neighbors;
@@ -29,6 +35,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -72,6 +79,12 @@ class Tokens:
     key2: np.ndarray
     strs: list[str]
     continues: bool = False
+    # per token: a dropped token stood between it and the previous kept token (None: none
+    # dropped, or a tokenizer that drops nothing)
+    breaks: np.ndarray | None = None
+    n_numbers: int = 0  # number-only tokens dropped
+    n_short: int = 0  # one-character tokens dropped
+    ends_removed: bool = False  # the batch's last token was dropped
 
 
 class Tokenizer(Protocol):
@@ -85,11 +98,16 @@ class Tokenizer(Protocol):
 
 
 def make_tokenizer(config: VectorizerConfig) -> Tokenizer:
-    """The tokenizer for a configuration: the NumPy one when the pattern allows it."""
+    """The tokenizer for a configuration: the word rule's, a CJK one, or for a pattern the
+    NumPy one when the pattern allows it (and numbers are kept), else ``re``."""
+    if config.token_pattern is None:
+        from .words import make_word_tokenizer
+
+        return make_word_tokenizer(config)
     min_len = RUN_PATTERNS.get(config.token_pattern)
-    if min_len is not None:
+    if min_len is not None and config.keep_numbers:
         return RunTokenizer(config.lowercase, min_len)
-    return RegexTokenizer(config.token_pattern, config.lowercase)
+    return RegexTokenizer(config.token_pattern, config.lowercase, config.keep_numbers)
 
 
 # ------------------------------------------------------------------------ packed keys
@@ -294,7 +312,20 @@ def _in_order(parts: list[Tokens], order: list[int]) -> Tokens:
         new_position = np.empty(int(indptr[-1]), dtype=np.int64)
         new_position[take] = np.arange(len(take))
         strs = [strs[i] for i in np.argsort(new_position[old_positions]).tolist()]
-    return Tokens(indptr, key1, key2, strs)
+    breaks = None
+    if any(p.breaks is not None for p in parts):
+        breaks = np.concatenate(
+            [np.zeros(len(p.key1), bool) if p.breaks is None else p.breaks for p in parts]
+        )[take]
+    return Tokens(
+        indptr,
+        key1,
+        key2,
+        strs,
+        breaks=breaks,
+        n_numbers=sum(p.n_numbers for p in parts),
+        n_short=sum(p.n_short for p in parts),
+    )
 
 
 def _offsets(parts: list[Tokens]) -> list[int]:
@@ -368,9 +399,10 @@ class RegexTokenizer:
     # matches of a long text are taken this many at a time
     batch_tokens = 1 << 16
 
-    def __init__(self, pattern: str, lowercase: bool) -> None:
+    def __init__(self, pattern: str, lowercase: bool, keep_numbers: bool = True) -> None:
         self.pattern = re.compile(pattern)
         self.lowercase = lowercase
+        self.keep_numbers = keep_numbers
 
     def tokenize(self, texts: list[str]) -> Iterator[Tokens]:
         """Tokens of ``texts``; the matches of a text longer than :data:`PIECE_CHARS` in
@@ -380,7 +412,7 @@ class RegexTokenizer:
     def _batch(self, texts: list[str]) -> Tokens:
         findall = self.pattern.findall
         token_lists = [findall(t.lower() if self.lowercase else t) for t in texts]
-        return _string_tokens(token_lists)
+        return _string_tokens(token_lists, self.keep_numbers)
 
     def _long(self, text: str) -> Iterator[Tokens]:
         # the pattern may look anywhere in the text (anchors, lookarounds, matches that
@@ -390,20 +422,53 @@ class RegexTokenizer:
         group = 1 if self.pattern.groups == 1 else 0
         matches = self.pattern.finditer(text)
         continues = False
+        ended_removed = False
         while True:
             # findall gives "" for a group that did not take part; group() gives None
             batch = [m.group(group) or "" for m in itertools.islice(matches, self.batch_tokens)]
             if continues and not batch:
                 return
-            tokens = _string_tokens([batch])
+            tokens = _string_tokens([batch], self.keep_numbers)
+            if ended_removed and tokens.breaks is not None and len(tokens.breaks):
+                tokens.breaks[0] = True
             tokens.continues = continues
+            ended_removed = tokens.ends_removed
             yield tokens
             continues = True
 
 
-def _string_tokens(token_lists: list[list[str]]) -> Tokens:
+def is_number(token: str) -> bool:
+    """Whether a token is made only of digits (Unicode category N: ``2010``, ``½``, ``Ⅻ``)."""
+    if token.isascii():
+        return token.isdigit()
+    return bool(token) and all(unicodedata.category(c)[0] == "N" for c in token)
+
+
+def _string_tokens(token_lists: list[list[str]], keep_numbers: bool = True) -> Tokens:
+    n_numbers = 0
+    breaks = None
+    ends_removed = False
+    if not keep_numbers:
+        kept_lists, break_lists = [], []
+        for tokens in token_lists:
+            kept, gaps, gap = [], [], False
+            for token in tokens:
+                if is_number(token):
+                    gap = True
+                    continue
+                kept.append(token)
+                gaps.append(gap)
+                gap = False
+            n_numbers += len(tokens) - len(kept)
+            kept_lists.append(kept)
+            break_lists.append(gaps)
+            ends_removed = gap
+        token_lists = kept_lists
+        breaks = np.fromiter(itertools.chain.from_iterable(break_lists), dtype=bool)
     indptr = np.zeros(len(token_lists) + 1, dtype=np.int64)
     np.cumsum([len(t) for t in token_lists], out=indptr[1:])
     strs = list(itertools.chain.from_iterable(token_lists))
     zeros = np.zeros(len(strs), dtype=np.uint64)
-    return Tokens(indptr, zeros, zeros, strs)
+    return Tokens(
+        indptr, zeros, zeros, strs, breaks=breaks, n_numbers=n_numbers, ends_removed=ends_removed
+    )

@@ -1,11 +1,20 @@
 """The TF-IDF vectorizer: learn a vocabulary and idf weights, turn texts into a sparse matrix.
 
-The matrix is the one scikit-learn's ``TfidfVectorizer`` gives for the same settings
-(same vocabulary, idf and values up to float32 rounding), computed by the engine of this
-package (:mod:`~topicnmf.vectorize.tokenizer`, :mod:`~topicnmf.vectorize.tables`,
-:mod:`~topicnmf.vectorize.counting`) so that it is several times faster and reads its texts
-as a stream. The vocabulary is sorted like scikit-learn's, so the output depends neither on
-the order in which terms were first met nor on how the texts were cut into chunks.
+With :meth:`VectorizerConfig.sklearn_compatible` settings the matrix is the one
+scikit-learn's ``TfidfVectorizer`` gives (same vocabulary, idf and values up to float32
+rounding); the tool's defaults add its own token rules (see
+:class:`~topicnmf.config.VectorizerConfig`). Either way it is computed by the engine of
+this package (:mod:`~topicnmf.vectorize.tokenizer`, :mod:`~topicnmf.vectorize.words`,
+:mod:`~topicnmf.vectorize.tables`, :mod:`~topicnmf.vectorize.counting`) so that it is
+several times faster and reads its texts as a stream. The vocabulary is sorted like
+scikit-learn's, so the output depends neither on the order in which terms were first met nor
+on how the texts were cut into chunks.
+
+Fitting reads the texts once, or more when a rule needs a first look at the whole corpus:
+boilerplate lines (``max_line_df``: a pass counting lines, :mod:`~topicnmf.vectorize.lines`)
+and phrases (``phrases``: a pass counting pairs of tokens,
+:mod:`~topicnmf.vectorize.phrases`). Those passes keep counts, never the texts, so the
+texts must be re-iterable (a list, a corpus); a one-shot iterator is read into a list.
 """
 
 from __future__ import annotations
@@ -16,18 +25,28 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from topicnmf.config import VectorizerConfig, _is_int
+from topicnmf._text import count
+from topicnmf.config import VectorizerConfig
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
 
 from . import arrays
 from .counting import (
     TermCounter,
+    chunks,
     count_texts,
     merge_equal_terms,
     select_columns,
 )
+from .lines import LineCounter, LineFilter
+from .phrases import PairCounter, Phrases
 from .tables import TokenRegistry, vocabulary_index
 from .tokenizer import make_tokenizer
+from .words import check_tokenizer, stop_words_as_read
+
+# The rules whose removals fit counts, in the order they apply (Vectorizer.removed).
+REMOVAL_RULES = (
+    "boilerplate", "numbers", "short", "stop_words", "min_df", "max_df", "max_features",
+)  # fmt: skip
 
 logger = logging.getLogger("topicnmf")
 
@@ -35,14 +54,20 @@ logger = logging.getLogger("topicnmf")
 def _describe_df(name: str, value: float | int, n_documents: int) -> str:
     """``min_df``/``max_df`` as a number of documents, for messages."""
     if isinstance(value, int):
-        return f"{value} documents ({name}={value})"
-    return f"{value * 100:.4g}% of the {n_documents} documents ({name}={value!r})"
+        return f"{count(value, 'document')} ({name}={value})"
+    return f"{value * 100:.4g}% of the {count(n_documents, 'document')} ({name}={value!r})"
+
+
+def _all_terms(n: int) -> str:
+    """The subject of a sentence about every term: "all 6 terms occur", "the 1 term occurs"."""
+    return "the 1 term occurs" if n == 1 else f"all {count(n, 'term')} occur"
 
 
 def _show_df(name: str, value: float | int, documents: float) -> str:
     if isinstance(value, int):
         return f"{name}={value}"
-    return f"{name}={value!r} (= {documents:g} documents)"
+    noun = "document" if documents == 1 else "documents"
+    return f"{name}={value!r} (= {documents:g} {noun})"
 
 
 class Vectorizer:
@@ -51,10 +76,8 @@ class Vectorizer:
     Parameters
     ----------
     config : VectorizerConfig
-        The settings.
-    n_jobs : int or None
-        Accepted for compatibility and unused: tokenizing runs in the calling thread (a
-        helper thread measured as no gain). Will be removed.
+        The settings. Tokenizing runs in the calling thread (a helper thread measured as
+        no gain).
 
     Attributes
     ----------
@@ -66,29 +89,41 @@ class Vectorizer:
         Number of training texts containing each term.
     n_documents : int
         Number of training texts.
+    boilerplate : list of str
+        The boilerplate lines removed from every text (sorted), found at fit time.
+    phrases : Phrases
+        The phrases joined into one token, found at fit time.
+    removed : dict of str to int
+        How many tokens each rule removed at fit time (:data:`REMOVAL_RULES`): the tokens
+        of boilerplate lines, number-only tokens, one-character tokens, stop words, and
+        the occurrences of the terms dropped by ``min_df``, ``max_df`` and
+        ``max_features`` (with n-grams, occurrences of n-grams). Empty for a model
+        fitted by a topicnmf that did not count them.
+    boilerplate_documents : int
+        Training texts that lost at least one boilerplate line.
     """
 
-    def __init__(self, config: VectorizerConfig | None = None, n_jobs: int | None = None) -> None:
+    def __init__(self, config: VectorizerConfig | None = None) -> None:
         if config is None:
             config = VectorizerConfig()
         if not isinstance(config, VectorizerConfig):
             raise ParameterError(f"config must be a VectorizerConfig, got {config!r}")
         config.validate()
-        if n_jobs is not None and (not _is_int(n_jobs) or n_jobs == 0):
-            raise ParameterError(
-                f"n_jobs must be a non-zero integer or None, got {n_jobs!r}", param="n_jobs"
-            )
         self.config = config
         self.vocabulary: list[str] = []
         self.idf = np.zeros(0, dtype=np.float64)
         self.document_frequency = np.zeros(0, dtype=np.int64)
         self.n_documents = 0
+        self.boilerplate: list[str] = []
+        self.phrases = Phrases([], [])
+        self.removed: dict[str, int] = {}
+        self.boilerplate_documents = 0
         self._fitted = False
         self._columns: dict[str, int] | None = None
         self._index: tuple[TokenRegistry, np.ndarray] | None = None
 
     def __repr__(self) -> str:
-        state = f"{len(self.vocabulary)} terms" if self._fitted else "not fitted"
+        state = count(len(self.vocabulary), "term") if self._fitted else "not fitted"
         return f"Vectorizer({state}, config={self.config!r})"
 
     # ---------------------------------------------------------------- fitting
@@ -99,7 +134,8 @@ class Vectorizer:
         Parameters
         ----------
         texts : iterable of str
-            Read once, chunk by chunk.
+            Read chunk by chunk: once, or once per first pass (boilerplate lines, phrases),
+            in which case an iterator is first read into a list.
 
         Returns
         -------
@@ -109,19 +145,28 @@ class Vectorizer:
         ------
         VectorizerError
             When no term is left, with ``param`` naming the setting that removed them
-            (``min_df``, ``max_df``, ``stop_words``, ``token_pattern``, ``ngram_range``).
+            (``min_df``, ``max_df``, ``stop_words``, ``token_pattern``, ``ngram_range``,
+            ``keep_numbers``), or when the tokenizer cannot run (``tokenizer``).
         """
         cfg = self.config
-        if cfg.lowercase:
+        check_tokenizer(cfg)
+        if cfg.lowercase and cfg.token_pattern is not None:
             upper = [w for w in cfg.stop_words if w != w.lower()]
             if upper:
                 logger.warning(
-                    "%d stop word(s) contain capitals (e.g. %r) and can never match "
-                    "lowercased text",
-                    len(upper),
+                    "%s %s capitals (e.g. %r) and can never match lowercased text",
+                    count(len(upper), "stop word"),
+                    "contains" if len(upper) == 1 else "contain",
                     upper[0],
                 )
-        counter = count_texts(cfg, texts)
+        if (cfg.max_line_df is not None or cfg.phrases) and iter(texts) is texts:
+            texts = list(texts)  # a one-shot iterator: the passes need the texts again
+        hashes = self._boilerplate_hashes(texts)
+        phrases = Phrases([], [])
+        if cfg.phrases:
+            phrases = self._detect_phrases(texts, LineFilter(hashes) if hashes else None)
+        lines = LineFilter(hashes) if hashes else None
+        counter = count_texts(cfg, texts, lines=lines, phrases=phrases)
         counts, merged_terms = merge_equal_terms(counter.counts(), counter)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         candidates = self._filter_by_df(counter, df)
@@ -132,13 +177,14 @@ class Vectorizer:
         order = sorted(range(len(terms)), key=terms.__getitem__)
         candidates = candidates[order]
         terms = [terms[i] for i in order]
+        totals = np.bincount(
+            counts.indices, weights=counts.data.astype(np.float64), minlength=counts.shape[1]
+        )
+        after_df = int(totals[candidates].sum())
         if cfg.max_features is not None and len(candidates) > cfg.max_features:
             # scikit-learn sorts the candidates by name, then takes the first
             # max_features of an (unstable, default-kind) argsort of the negated float64
             # totals: doing exactly that reproduces its choice among tied terms.
-            totals = np.bincount(
-                counts.indices, weights=counts.data.astype(np.float64), minlength=counts.shape[1]
-            )
             picked = np.sort((-totals[candidates]).argsort()[: cfg.max_features])
             candidates = candidates[picked]
             terms = [terms[i] for i in picked.tolist()]
@@ -151,10 +197,54 @@ class Vectorizer:
         self.document_frequency = df[candidates].astype(np.int64)
         self.n_documents = counter.n_documents
         self.idf = self._idf(self.document_frequency, self.n_documents)
+        self.boilerplate = sorted(lines.found) if lines is not None else []
+        self.boilerplate_documents = lines.n_documents if lines is not None else 0
+        self.phrases = phrases
+        self.removed = self._removed(counter, totals, df, after_df, int(counts.data.sum()))
         self._columns = None
         self._index = None
         self._fitted = True
         return self._weight(counts)
+
+    def _boilerplate_hashes(self, texts: Iterable[str]) -> frozenset[int]:
+        """Pass 1 of boilerplate removal: the hashes of the lines to remove."""
+        if self.config.max_line_df is None:
+            return frozenset()
+        line_counter = LineCounter()
+        for chunk in chunks(texts):
+            line_counter.add(chunk)
+        return line_counter.frequent(self.config.max_line_df)
+
+    def _detect_phrases(self, texts: Iterable[str], lines: LineFilter | None) -> Phrases:
+        """Pass 2 of phrase detection: count tokens and pairs, choose the phrases."""
+        cfg = self.config
+        tokenizer = make_tokenizer(cfg)
+        pairs = PairCounter(TokenRegistry(stop_words_as_read(cfg), packs=tokenizer.packs))
+        for chunk in chunks(texts):
+            if lines is not None:
+                chunk, _ = lines.clean(chunk)
+            for tokens in tokenizer.tokenize(chunk):
+                pairs.add(tokens)
+        return pairs.phrases(cfg.phrase_min_count, cfg.phrase_threshold)
+
+    def _removed(
+        self, counter: TermCounter, totals: np.ndarray, df: np.ndarray, after_df: int, kept: int
+    ) -> dict[str, int]:
+        """Tokens (or term occurrences) each rule removed."""
+        cfg = self.config
+        n_docs = counter.n_documents
+        low = cfg.min_df if isinstance(cfg.min_df, int) else cfg.min_df * n_docs
+        rare = int(totals[(df > 0) & (df < low)].sum())
+        seen = int(totals.sum())
+        return {
+            "boilerplate": counter.n_boilerplate,
+            "numbers": counter.n_numbers,
+            "short": counter.n_short,
+            "stop_words": counter.n_stop,
+            "min_df": rare,
+            "max_df": seen - rare - after_df,
+            "max_features": after_df - kept,
+        }
 
     def _filter_by_df(self, counter: TermCounter, df: np.ndarray) -> np.ndarray:
         """Ids of the terms whose document frequency is within [min_df, max_df]."""
@@ -166,7 +256,7 @@ class Vectorizer:
         low = cfg.min_df if isinstance(cfg.min_df, int) else cfg.min_df * n_docs
         if high < low:
             raise VectorizerError(
-                f"no term can be kept: for {n_docs} documents, "
+                f"no term can be kept: for {count(n_docs, 'document')}, "
                 f"{_show_df('max_df', cfg.max_df, high)} is below "
                 f"{_show_df('min_df', cfg.min_df, low)}",
                 param="min_df",
@@ -196,16 +286,35 @@ class Vectorizer:
         n_docs = counter.n_documents
         if n_docs == 0:
             raise VectorizerError("no documents to vectorize: the corpus is empty")
-        if counter.n_tokens == 0:
+        if counter.n_tokens + counter.n_numbers + counter.n_short + counter.n_boilerplate == 0:
+            what = (
+                "no word of letters or digits"
+                if cfg.token_pattern is None
+                else f"token_pattern {cfg.token_pattern!r} matches nothing"
+            )
             raise VectorizerError(
-                f"no tokens found in {n_docs} documents: the documents are empty or "
-                f"token_pattern {cfg.token_pattern!r} matches nothing",
+                f"no tokens found in {count(n_docs, 'document')}: "
+                f"{'it is' if n_docs == 1 else 'they are'} empty or {what}",
                 param="token_pattern",
+            )
+        if counter.n_tokens == 0 and counter.n_numbers + counter.n_short > 0:
+            param = "keep_numbers" if counter.n_numbers > 0 and not cfg.keep_numbers else None
+            raise VectorizerError(
+                f"no terms left: every token of the {count(n_docs, 'document')} is a "
+                f"number or a single character ({count(counter.n_numbers, 'number')}, "
+                f"{count(counter.n_short, 'one-character token')})",
+                param=param or "token_pattern",
+            )
+        if counter.n_tokens == 0 and counter.n_boilerplate > 0:
+            raise VectorizerError(
+                f"no terms left: every line of the {count(n_docs, 'document')} was removed as "
+                f"boilerplate (max_line_df={cfg.max_line_df!r})",
+                param="max_line_df",
             )
         if counter.n_kept_tokens == 0:
             raise VectorizerError(
-                f"no terms left: every token is a stop word ({n_docs} documents, "
-                f"{len(cfg.stop_words)} stop words)",
+                f"no terms left: every token is a stop word ({count(n_docs, 'document')}, "
+                f"{count(len(cfg.stop_words), 'stop word')})",
                 param="stop_words",
             )
         if n_seen == 0:
@@ -223,17 +332,18 @@ class Vectorizer:
         max_text = _describe_df("max_df", cfg.max_df, n_docs)
         if not not_rare.any():
             raise VectorizerError(
-                f"no terms left: all {n_seen} terms occur in fewer than {min_text}",
+                f"no terms left: {_all_terms(n_seen)} in fewer than {min_text}",
                 param="min_df",
             )
         if not not_common.any():
             raise VectorizerError(
-                f"no terms left: all {n_seen} terms occur in more than {max_text}",
+                f"no terms left: {_all_terms(n_seen)} in more than {max_text}",
                 param="max_df",
             )
         n_rare = n_seen - int(not_rare.sum())
         raise VectorizerError(
-            f"no terms left: of {n_seen} terms, {n_rare} occur in fewer than {min_text} "
+            f"no terms left: of {count(n_seen, 'term')}, {n_rare} "
+            f"{'occurs' if n_rare == 1 else 'occur'} in fewer than {min_text} "
             f"and {n_seen - n_rare} in more than {max_text}",
             param="min_df",
         )
@@ -257,14 +367,19 @@ class Vectorizer:
             Unknown terms are ignored; sorted indices, no explicit zeros.
         """
         self._require_fitted()
+        lines = LineFilter(lines=self.boilerplate) if self.boilerplate else None
         if self.config.ngram_range[1] == 1:
             if self._index is None:
                 packs = make_tokenizer(self.config).packs
-                self._index = vocabulary_index(self.config.stop_words, self.vocabulary, packs)
-            return count_texts(self.config, texts, fixed=self._index).counts()
+                self._index = vocabulary_index(
+                    stop_words_as_read(self.config), self.vocabulary, packs, self.phrases.parts
+                )
+            return count_texts(
+                self.config, texts, fixed=self._index, lines=lines, phrases=self.phrases
+            ).counts()
         # n-grams: count into provisional terms as fit does, then find their columns
         # by name.
-        counter = count_texts(self.config, texts)
+        counter = count_texts(self.config, texts, lines=lines, phrases=self.phrases)
         counts = counter.counts()
         seen = np.flatnonzero(np.bincount(counts.indices, minlength=counts.shape[1]))
         if self._columns is None:
@@ -335,8 +450,16 @@ class Vectorizer:
         (int64), ``n_documents``, and one array per config field: ``lowercase``,
         ``token_pattern``, ``stop_words``, ``ngram_range``, ``min_df``/``max_df`` (int64 =
         documents, float64 = proportion), ``max_features`` (-1 = None), ``sublinear_tf``,
-        ``norm`` ("none" = None), ``use_idf``, ``smooth_idf``.  A caller storing them
-        beside other arrays adds its own prefix (``model.py`` uses ``vec_``).
+        ``norm`` ("none" = None), ``use_idf``, ``smooth_idf``, ``keep_numbers``,
+        ``adjacent_ngrams``, ``max_line_df`` (int64 -1 = None), ``phrases``,
+        ``phrase_min_count``, ``phrase_threshold``, ``tokenizer``; ``token_pattern`` ""
+        is None (the word rule). Then what the rules found and did: ``boilerplate_utf8`` +
+        ``boilerplate_offsets`` (the boilerplate lines), ``boilerplate_documents``,
+        ``phrase_first_*`` and ``phrase_second_*`` (the phrases' tokens, packed),
+        ``removed_rules`` and ``removed_tokens`` (:attr:`removed`). A caller storing them
+        beside other arrays adds its own prefix (``model.py`` uses ``vec_``). Files of
+        format version 1 (before the token rules) hold none of the new arrays and read as
+        scikit-learn's rules.
 
         Only numeric and fixed-width unicode arrays, so that ``np.savez`` followed by
         ``np.load(allow_pickle=False)`` restores them exactly.
@@ -362,9 +485,21 @@ class Vectorizer:
         return vectorizer
 
     def _set_state(
-        self, vocabulary: list[str], df: np.ndarray, n_documents: int, idf: np.ndarray
+        self,
+        vocabulary: list[str],
+        df: np.ndarray,
+        n_documents: int,
+        idf: np.ndarray,
+        boilerplate: list[str] | None = None,
+        phrases: Phrases | None = None,
+        removed: dict[str, int] | None = None,
+        boilerplate_documents: int = 0,
     ) -> None:
         """Install a fitted state read from arrays, checking the idf against the counts."""
+        self.boilerplate = boilerplate or []
+        self.phrases = phrases if phrases is not None else Phrases([], [])
+        self.removed = removed or {}
+        self.boilerplate_documents = boilerplate_documents
         expected = self._idf(df, n_documents)
         if not np.allclose(idf, expected, rtol=1e-12, atol=0.0):
             raise ModelFileError(
