@@ -226,12 +226,14 @@ def test_settings_the_dask_fit_lacks_are_usage_errors(tmp_path):
 
 @needs_dask
 def test_token_rules_passes_give_the_same_vocabulary(client):
-    # boilerplate lines (on by default) and phrases are whole-corpus passes
-    docs = hobbies()
+    # boilerplate lines (on by default) and phrases are whole-corpus passes; the workers
+    # must remove the same lines (Python's str hashes differ between processes)
+    docs = [Document(d.id, d.text + "\nsent from my garden phone") for d in hobbies()]
     vec = VectorizerConfig(phrases=True, phrase_min_count=2)
     local = local_fit(docs, vec, NMFConfig(n_components=3)).model.vectorizer
     there = dask_fit(docs, vec, NMFConfig(n_components=3), client, 2).model.vectorizer
     assert there.vocabulary == local.vocabulary and any(
         " " in t or "_" in t for t in local.vocabulary
     )
+    assert local.boilerplate == ["sent from my garden phone"]
     assert there.removed == local.removed and there.boilerplate == local.boilerplate

@@ -84,7 +84,10 @@ def connect(config: BackendConfig) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # no dashboard; the scheduler's small HTTP server (health checks) on a free
+            # loopback port, so that a busy 8787 neither warns nor matters
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
             silence_logs=logging.ERROR,
         )
         client = distributed.Client(cluster)
@@ -187,13 +190,13 @@ def _count_part(
 ) -> dict[str, Any]:
     """A partition's term counts (kept on its worker) and its terms' df and totals.
 
-    ``rules`` = (boilerplate line hashes or None, phrases or None), from the first passes.
+    ``rules`` = (boilerplate lines or None, phrases or None), from :func:`first_passes`.
     """
     from topicnmf.vectorize.counting import count_texts, merge_equal_terms
     from topicnmf.vectorize.lines import LineFilter
 
-    hashes, phrases = rules
-    lines = LineFilter(hashes) if hashes else None
+    boilerplate, phrases = rules
+    lines = LineFilter(lines=boilerplate) if boilerplate else None
     counter = count_texts(config, texts, lines=lines, phrases=phrases)
     counts, merged = merge_equal_terms(counter.counts(), counter)
     df = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -231,17 +234,24 @@ def _weigh_counts(part: dict[str, Any], vectorizer: Vectorizer, dtype: str) -> s
 
 
 def first_passes(texts: Sequence[str], config: VectorizerConfig) -> tuple[Any, Any]:
-    """The token rules' passes over the whole corpus, on the client: (boilerplate line
-    hashes, phrases), each None when its rule is off. Exactly ``Vectorizer.fit_transform``'s
+    """The token rules' passes over the whole corpus, on the client: (boilerplate lines,
+    phrases), each None when its rule is off. Exactly ``Vectorizer.fit_transform``'s
     passes, so the counts on the workers match."""
+    from topicnmf.vectorize.counting import chunks
     from topicnmf.vectorize.lines import LineFilter
 
     probe = Vectorizer(config)
-    hashes = probe._boilerplate_hashes(texts) or None
+    hashes = probe._boilerplate_hashes(texts)
     phrases = None
     if config.phrases:
         phrases = probe._detect_phrases(texts, LineFilter(hashes) if hashes else None)
-    return hashes, phrases
+    if not hashes:
+        return None, phrases
+    # the workers get the lines themselves: str hashes differ between processes
+    finder = LineFilter(hashes)
+    for chunk in chunks(texts):
+        finder.clean(chunk)
+    return sorted(finder.found), phrases
 
 
 def global_vectorizer(
