@@ -18,7 +18,7 @@ $(BASE): pyproject.toml
 	touch $(BASE)
 
 $(TOOLS): $(BASE)
-	$(PIP) -e '.[test,browser]' --config-settings editable_mode=compat
+	$(PIP) -e '.[test,browser,dask]' --config-settings editable_mode=compat
 	touch $(TOOLS)
 
 install: $(BASE)

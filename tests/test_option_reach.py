@@ -1180,6 +1180,89 @@ for _option in (*_VECTORIZER, "lowercase", "stop_words", "sublinear_tf", "norm",
     CHECKS[("tree", _option)] = lambda tmp, fit, o=_option: _tree_vectorizer(tmp, o)
 
 
+# -- --backend and its Dask settings (fit, assign, select-k, evaluate) --------------------------
+
+
+class _FakeClient:
+    def scatter(self, data, **kw):
+        return data
+
+
+def _backend_check(command: str, name: str, tmp: Path, monkeypatch) -> None:
+    """The settings must reach the Dask backend; a fake backend runs the local code."""
+    import contextlib
+
+    from topicnmf import model as M
+    from topicnmf.backends import dask_backend
+
+    configs: list = []
+    partitions: list = []
+
+    @contextlib.contextmanager
+    def connect(config):
+        configs.append(config)
+        yield _FakeClient()
+
+    def fit(documents, vec, nmf, client, *, partitions=None, **kw):
+        partitions_seen(partitions)
+        return M.fit(documents, vec, nmf, **kw)
+
+    def weigh_texts(client, model, texts, *, partitions=None):
+        import numpy as np
+
+        partitions_seen(partitions)
+        V = model.vectorizer.transform(texts)
+        return model.transform_matrix(V), np.diff(V.indptr) == 0
+
+    def vectorize(client, texts, config=None, *, vectorizer=None, partitions=None):
+        from topicnmf.vectorize import Vectorizer
+
+        partitions_seen(partitions)
+        if vectorizer is None:
+            vectorizer = Vectorizer(config)
+            return vectorizer, vectorizer.fit_transform(texts)
+        return vectorizer, vectorizer.transform(texts)
+
+    def run_tasks(client, fn, shared, tasks):
+        partitions_seen("tasks")
+        return (fn(shared, *task) for task in tasks)
+
+    partitions_seen = partitions.append
+    monkeypatch.setattr(dask_backend, "vectorize", vectorize)
+    monkeypatch.setattr(dask_backend, "run_tasks", run_tasks)
+    monkeypatch.setattr(dask_backend, "require", lambda: None)
+    monkeypatch.setattr(dask_backend, "connect", connect)
+    monkeypatch.setattr(dask_backend, "fit", fit)
+    monkeypatch.setattr(dask_backend, "weigh_texts", weigh_texts)
+    if command == "fit":
+        base = ["fit", HOBBIES, "-k", 2, "-m", tmp / "d.npz", "-q", "--format", "csv"]
+    elif command == "select-k":
+        base = ["select-k", HOBBIES, "--k", "2", "--runs", 1, "-q", "--format", "csv"]
+    else:
+        base = [command, "-m", _models(tmp)[0], HOBBIES, "-q", "--format", "csv"]
+    if name == "backend":
+        local = ok(base).stdout
+        assert not configs
+        assert ok([*base, "--backend", "dask"]).stdout == local
+        assert [c.kind for c in configs] == ["dask"]
+        # select-k also fits on the cluster
+        assert partitions == ([None, "tasks"] if command == "select-k" else [None])
+        return
+    value = {"workers": 3, "scheduler": "tcp://example.invalid:8786", "partitions": 2}[name]
+    ok([*base, "--backend", "dask", f"--{name}", value])
+    assert getattr(configs[-1], name) == value
+    if name == "partitions":
+        assert 2 in partitions
+    # without --backend dask the setting is a usage error, not silently ignored
+    assert run([*base, f"--{name}", value]).exit_code == 2
+
+
+for _command in ("fit", "assign", "select-k", "evaluate"):
+    for _name in ("backend", "workers", "scheduler", "partitions"):
+        CHECKS[(_command, _name)] = lambda tmp, fit, monkeypatch=None, c=_command, n=_name: (
+            _backend_check(c, n, tmp, monkeypatch)
+        )
+
 # -- the meta-test and the runner ----------------------------------------------------------
 
 

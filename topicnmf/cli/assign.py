@@ -12,12 +12,14 @@ import click
 from topicnmf._text import count
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
+    backend_options,
     corpus_options,
     jobs_option,
     load_corpus,
     model_option,
     model_path,
     output_options,
+    pop_backend,
     pop_corpus_options,
     quiet_option,
 )
@@ -52,6 +54,7 @@ from topicnmf.cli.topics import load_model
 )
 @jobs_option
 @quiet_option
+@backend_options
 def assign(
     corpus: tuple[str, ...],
     model: str | None,
@@ -84,6 +87,7 @@ def assign(
     set_quiet(quiet)
     report = Reporter(quiet)
     corpus_kw = pop_corpus_options(kw)
+    backend = pop_backend(kw)
     plan = OutputPlan()
     out = plan.data("-o", output, fmt)
     path = model_path(model)
@@ -94,8 +98,7 @@ def assign(
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
     m = load_model(path)
-    import numpy as np
-
+    from topicnmf.cli.backend import weigher
     from topicnmf.model import normalize_rows
 
     labels = m.topic_labels()
@@ -107,13 +110,12 @@ def assign(
         documents,
         report.progress("Assigning documents") as update,
         open_text(out) if not table else contextlib.nullcontext() as fh,
+        weigher(m, backend, jobs) as weigh,
     ):
         writer = None if table else DocTopicWriter(fh, out.format, labels, top_topics)
         for batch in documents.iter_batches(batch_size):
             ids = [d.id for d in batch]
-            V = m.vectorizer.transform([d.text for d in batch])
-            W = m.transform_matrix(V, n_threads=jobs)
-            no_word = np.diff(V.indptr) == 0
+            W, no_word = weigh([d.text for d in batch])
             zero = ~(W > 0).any(axis=1)
             n_no_word += int(no_word.sum())
             n_zero += int((zero & ~no_word).sum())

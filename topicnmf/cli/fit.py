@@ -18,12 +18,14 @@ from topicnmf.cli.context import (
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
     FiniteFloat,
+    backend_options,
     corpus_options,
     jobs_option,
     load_corpus,
     model_path,
     nmf_config,
     nmf_options,
+    pop_backend,
     pop_corpus_options,
     quiet_option,
     usage_errors,
@@ -152,6 +154,7 @@ def check_table_path(option: str, path: str | None) -> None:
 @stream_options(passes=3)
 @jobs_option
 @quiet_option
+@backend_options
 @dynamic_options
 def fit(
     corpus: tuple[str, ...],
@@ -199,9 +202,12 @@ def fit(
     check_table_path("--topics-out", topics_out)
     check_table_path("--doc-topics-out", doc_topics_out)
     corpus_kw = pop_corpus_options(kw)
+    backend = pop_backend(kw)
     dyn = pop_dynamic_options(kw)
     if stream:
         _check_stream_options(kw, dyn, seed_topics)
+        if backend.kind == "dask":
+            raise click.UsageError("--stream cannot go with --backend dask: choose one")
     vec_config = vectorizer_config(kw)
     if stream and vec_config.max_line_df is not None:
         # the default boilerplate rule needs every text at once: a streamed fit keeps lines
@@ -244,7 +250,7 @@ def fit(
         _write_topic_tables(fitted, top, table_out, topics_file)
         return
 
-    from topicnmf.model import fit as fit_model
+    from topicnmf.cli.backend import run_fit
     from topicnmf.model import normalize_rows
 
     # one progress line: reading, then fitting (a bar per stage would show both at once)
@@ -260,7 +266,8 @@ def fit(
             update(description=f"Fitting {k} topics: iteration {i}, loss {loss:.6g}")
 
         training, windows = windows_for_fit(documents, dyn)
-        out = fit_model(
+        out = run_fit(
+            backend,
             training,
             vec_config,
             config,

@@ -818,3 +818,76 @@ def nmf_config(k: int, kw: dict[str, Any]) -> Any:
         )
         config.validate()
     return config
+
+
+# ------------------------------------------------------------------ backend (issue 13)
+
+PARAM_OPTIONS.update(
+    {
+        "backend": "--backend",
+        "workers": "--workers",
+        "scheduler": "--scheduler",
+        "partitions": "--partitions",
+    }
+)
+_ADVICE["backend"] = "or run without --backend dask"
+_ADVICE["scheduler"] = (
+    "start one with 'dask scheduler', check --scheduler (tcp://HOST:8786), or leave it out "
+    "to start a cluster on this machine"
+)
+BACKEND_KEYS = ("backend", "workers", "scheduler", "partitions")
+
+
+_BACKEND_OPTIONS = [
+    click.option(
+        "--backend",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="Where to compute: this process, or a Dask cluster (pip install 'topicnmf[dask]').",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        help="With --backend dask: worker processes of a cluster started on this machine "
+        "[default: the CPUs].",
+    ),
+    click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --backend dask: use the running cluster of this scheduler "
+        "(tcp://HOST:8786) instead of starting one.",
+    ),
+    click.option(
+        "--partitions",
+        type=click.IntRange(min=1),
+        help="With --backend dask: split the documents into this many partitions "
+        "[default: one per worker].",
+    ),
+]
+
+
+def backend_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--backend and the Dask settings, shared by the commands that can run on Dask."""
+    return _apply(f, _BACKEND_OPTIONS)
+
+
+def pop_backend(kwargs: dict[str, Any]) -> Any:
+    """The BackendConfig of the options (removed from ``kwargs``); a misuse is exit 2."""
+    from topicnmf.backends import BackendConfig
+
+    opts = {key: kwargs.pop(key) for key in BACKEND_KEYS}
+    if opts["backend"] != "dask":
+        given = [PARAM_OPTIONS[key] for key in BACKEND_KEYS[1:] if opts[key] is not None]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise click.UsageError(f"{', '.join(given)} {verb} only with --backend dask")
+    with usage_errors():
+        config = BackendConfig(
+            opts["backend"], opts["workers"], opts["scheduler"] or None, opts["partitions"]
+        )
+    if config.kind == "dask":
+        from topicnmf.backends.dask_backend import require
+
+        require()  # a missing extra stops the command before any work (exit 1)
+    return config

@@ -10,6 +10,7 @@ import click
 from topicnmf._text import count
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
+    backend_options,
     corpus_options,
     jobs_option,
     load_corpus,
@@ -17,6 +18,7 @@ from topicnmf.cli.options import (
     nmf_config,
     nmf_options,
     output_options,
+    pop_backend,
     pop_corpus_options,
     quiet_option,
     vectorizer_config,
@@ -84,6 +86,7 @@ def _write_records(out: Any, header: list[str], records: list[dict[str, Any]], d
 )
 @jobs_option
 @quiet_option
+@backend_options
 def evaluate(
     args: tuple[str, ...],
     model: str | None,
@@ -134,6 +137,7 @@ def evaluate(
         positional = sources.pop(0)
     path = pick_model(positional, model)
     corpus_kw = pop_corpus_options(kw)
+    backend = pop_backend(kw)
     plan = OutputPlan()
     out = plan.data("-o", output, fmt)
     plan.input("MODEL", path)
@@ -159,8 +163,11 @@ def evaluate(
     elif sources:
         documents = load_corpus(tuple(sources), corpus_kw)
         plan.corpus(documents, sources)
-        with documents:
-            V = m.vectorizer.transform(d.text for d in documents)
+        from topicnmf.cli.backend import session, vectorize
+
+        with documents, session(backend) as client:
+            texts = (d.text for d in documents)
+            _, V = vectorize(client, texts, vectorizer=m.vectorizer, partitions=backend.partitions)
         evaluation = m.evaluate(V, top_n=top, n_threads=jobs)
         where = f"{V.shape[0]:,} documents of {', '.join(sources)}"
     else:
@@ -287,6 +294,7 @@ _SELECT_K_ROW = ("k", "npmi", "diversity", "relative_error", "stability", "stabi
 @output_options
 @jobs_option
 @quiet_option
+@backend_options
 def select_k(
     corpus: tuple[str, ...],
     ks: list[int],
@@ -330,6 +338,7 @@ def select_k(
     set_quiet(quiet)
     report = Reporter(quiet)
     corpus_kw = pop_corpus_options(kw)
+    backend = pop_backend(kw)
     vec_config = vectorizer_config(kw)
     config = nmf_config(ks[0], kw)
     plan = OutputPlan()
@@ -337,22 +346,32 @@ def select_k(
     documents = load_corpus(corpus, corpus_kw)
     plan.corpus(documents, corpus)
     t0 = time.perf_counter()
-    vectorizer = Vectorizer(vec_config)
-    with documents, report.progress("Reading documents"):
-        # the corpus itself (re-iterable): rules with a first pass read it again
-        V = vectorizer.fit_transform(documents.texts())
-    report.info(f"Read {V.shape[0]:,} documents; vocabulary {V.shape[1]:,} terms")
-    total = len(ks) * (runs + 1)
-    with report.progress(f"Fitting {total} models", total=total) as update:
+    from topicnmf.cli.backend import fit_runner, session, vectorize
 
-        def on_progress(p: Any) -> None:
-            update(completed=p.done, description=f"Fitting models (k={p.k}, run {p.run})")
+    with session(backend) as client:
+        with documents, report.progress("Reading documents"):
+            if client is None:
+                vectorizer = Vectorizer(vec_config)
+                # the corpus itself (re-iterable): rules with a first pass read it again
+                V = vectorizer.fit_transform(documents.texts())
+            else:
+                texts = [d.text for d in documents]
+                vectorizer, V = vectorize(
+                    client, texts, config=vec_config, partitions=backend.partitions
+                )
+        report.info(f"Read {V.shape[0]:,} documents; vocabulary {V.shape[1]:,} terms")
+        total = len(ks) * (runs + 1)
+        with report.progress(f"Fitting {total} models", total=total) as update:
 
-        result = run_select_k(
-            V, ks, nmf_config=config, vocabulary=vectorizer.vocabulary, top_n=top, runs=runs,
-            sample_fraction=sample_fraction, seed=config.seed, tolerance=tolerance,
-            jobs=jobs or 1, callback=on_progress,
-        )  # fmt: skip
+            def on_progress(p: Any) -> None:
+                update(completed=p.done, description=f"Fitting models (k={p.k}, run {p.run})")
+
+            result = run_select_k(
+                V, ks, nmf_config=config, vocabulary=vectorizer.vocabulary, top_n=top,
+                runs=runs, sample_fraction=sample_fraction, seed=config.seed,
+                tolerance=tolerance, jobs=jobs or 1, callback=on_progress,
+                runner=fit_runner(client),
+            )  # fmt: skip
     if out.format == "table":
 
         def stability(r: Any) -> str:

@@ -52,6 +52,18 @@ def initialize_on(ops: SparseOps, config: NMFConfig) -> tuple[np.ndarray, np.nda
         U, S, Vt = exact_svd(ops, k, config.seed)
     else:
         U, S, Vt = randomized_svd(ops, k, config.seed)
+    return nndsvd_factors(U, S, Vt, config, mean, dtype)
+
+
+def nndsvd_factors(
+    U: np.ndarray, S: np.ndarray, Vt: np.ndarray, config: NMFConfig, mean: float, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """W and H of an NNDSVD variant from V's k leading singular triplets and V's mean.
+
+    Apart from :func:`initialize_on` so that a backend that computes the triplets its own way
+    (``topicnmf.backends``) starts from the very same factors.
+    """
+    k = config.n_components
     W = np.zeros_like(U)
     H = np.zeros_like(Vt)
     # The leading singular pair of a non-negative matrix is non-negative (Perron-Frobenius).

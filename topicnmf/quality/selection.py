@@ -15,7 +15,7 @@ import dataclasses
 import re
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -415,6 +415,7 @@ def select_k(
     jobs: int = 1,
     n_threads: int | None = None,
     callback: Callable[[SelectKProgress], None] | None = None,
+    runner: Callable[..., Iterable[dict[str, Any]]] | None = None,
 ) -> SelectKResult:
     """Fit a model for each candidate k and measure coherence, diversity, fit and stability.
 
@@ -455,6 +456,10 @@ def select_k(
         are many and short, so running them side by side (``jobs``) uses the cores better.
     callback : callable, optional
         Called in the calling process with a :class:`SelectKProgress` after every fit.
+    runner : callable, optional
+        ``runner(fn, V, tasks)`` runs ``fn(V, *task)`` for every task elsewhere (e.g. on a
+        Dask cluster, ``topicnmf.backends``) and yields the results in any order; ``jobs``
+        is then unused.
 
     Returns
     -------
@@ -477,7 +482,7 @@ def select_k(
     per_fit_threads = 1 if n_threads is None else n_threads
     tasks = [(k, run) for k in ks for run in range(runs + 1)]
     args = (seed, float(sample_fraction), int(top_n), per_fit_threads)
-    results = _run_fits(V, nmf_config, tasks, args, jobs, callback)
+    results = _run_fits(V, nmf_config, tasks, args, jobs, callback, runner)
     _warn_about_fits(results, nmf_config)
     rows = [_row(k, runs, results, vocabulary) for k in ks]
     best, reason = recommend_k(rows, tolerance)
@@ -538,6 +543,7 @@ def _run_fits(
     args: tuple[int, float, int, int],
     jobs: int,
     callback: Callable[[SelectKProgress], None] | None,
+    runner: Callable[..., Iterable[dict[str, Any]]] | None = None,
 ) -> dict[tuple[int, int], dict[str, Any]]:
     """Run every (k, run) fit, in this process or in ``jobs`` worker processes."""
     results: dict[tuple[int, int], dict[str, Any]] = {}
@@ -548,6 +554,10 @@ def _run_fits(
             done = SelectKProgress(len(results), len(tasks), out["k"], out["run"], out["seconds"])
             callback(done)
 
+    if runner is not None:
+        for out in runner(_fit_task, V, [(config, k, run, *args) for k, run in tasks]):
+            record(out)
+        return results
     if jobs == 1:
         for k, run in tasks:
             record(_fit_task(V, config, k, run, *args))
