@@ -473,6 +473,12 @@ def _topic_share(W: np.ndarray, H: np.ndarray) -> np.ndarray:
     return mass / total if total > 0 else np.full(len(mass), 1.0 / len(mass))
 
 
+def training_gram(W: np.ndarray) -> np.ndarray:
+    """``W.T @ W`` per training document (float64): what ``update`` weighs new documents
+    against, stored by every fit that has the training weights."""
+    return (W.T.astype(np.float64) @ W) / max(1, W.shape[0])
+
+
 def normalize_rows(W: np.ndarray) -> np.ndarray:
     """Each row divided by its sum; rows that sum to zero stay zero.
 
@@ -631,7 +637,7 @@ def fit(
         seed_topics=seeds,
         seed_strength=float(seed_strength) if seeds else 0.0,
         windows=window_topics,
-        topic_gram=(W.T.astype(np.float64) @ W) / max(1, W.shape[0]),
+        topic_gram=training_gram(W),
     )
     return FitOutput(
         model=model,

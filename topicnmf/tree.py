@@ -398,6 +398,8 @@ def fit_tree(
         dominant_count=dominance_counts(W)[0],
         sources=m._training_sources(documents),
         tree=tree,
+        # what `update` needs to weigh the training documents against new ones
+        topic_gram=m.training_gram(W),
     )
     return TreeOutput(
         model=model,

@@ -740,6 +740,7 @@ def fit(
         reference=M.TrainingIncidence.from_matrix(incidence, top_columns),
         dominant_count=M.dominance_counts(W)[0],
         sources=M._training_sources(documents),
+        topic_gram=M.training_gram(W),
     )
     return M.FitOutput(
         model=model,
