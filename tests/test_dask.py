@@ -237,3 +237,25 @@ def test_token_rules_passes_give_the_same_vocabulary(client):
     )
     assert local.boilerplate == ["sent from my garden phone"]
     assert there.removed == local.removed and there.boilerplate == local.boilerplate
+
+
+@needs_dask
+def test_fit_command_on_the_cluster_equals_the_local_command(client, tmp_path):
+    """The fit command itself (not only the library) runs on Dask and writes the same topics;
+    settings the Dask fit lacks are usage errors before any work."""
+    runner = CliRunner()
+    address = client.scheduler.address
+    tables = []
+    for extra in ([], ["--backend", "dask", "--scheduler", address]):
+        args = ["fit", str(HOBBIES), "-k", "3", "-m", str(tmp_path / "m.npz"), "-q", *extra]
+        result = runner.invoke(cli, [*args, "--format", "csv"])
+        assert result.exit_code == 0, result.output
+        tables.append([line.split(",")[4] for line in result.stdout.splitlines()[1:]])
+    assert tables[0] == tables[1]  # the same terms, topic by topic, in the same order
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("Garden: soil, garden\n")
+    args = ["fit", str(HOBBIES), "-k", "3", "-m", str(tmp_path / "g.npz"), "--seed-topics",
+            str(seeds), "--backend", "dask", "--scheduler", address]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2 and "--seed-topics" in result.stderr
+    assert not (tmp_path / "g.npz").exists()

@@ -23,12 +23,17 @@ def run_fit(backend: Any, documents: Any, vec_config: Any, config: Any, **kw: An
 
     with usage_errors():  # a setting the Dask fit lacks: exit 2 before a cluster starts
         dask_backend.check_settings(config)
+    import click
+
     kw.pop("n_jobs", None)
     if kw.pop("windows", None) is not None:
-        import click
-
         raise click.UsageError(
             "dynamic topics (--time-column) are fitted in one process; leave out --backend dask"
+        )
+    kw.pop("seed_strength", None)
+    if kw.pop("seed_topics", None):
+        raise click.UsageError(
+            "guided topics (--seed-topics) are fitted in one process; leave out --backend dask"
         )
     with dask_backend.connect(backend) as client:
         return dask_backend.fit(
