@@ -8,6 +8,7 @@ The corpus is planted: two topics (space, cooking) over twelve months, cooking g
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 from collections.abc import Callable
@@ -685,3 +686,18 @@ def test_nmi_and_ari_equal_scikit_learn(seed):
     if has.any():
         assert got["nmi"] == pytest.approx(normalized_mutual_info_score(lab, dom), abs=1e-12)
         assert got["ari"] == pytest.approx(adjusted_rand_score(lab, dom), abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["id", "where"])
+def test_a_metadata_column_may_be_called_id_or_where(tmp_path, name):
+    """The frame of documents keeps its own bookkeeping apart from the user's columns."""
+    rows = [{"doc": r["id"], **r} for r in planted_rows(per_month=6)]
+    data = tmp_path / "d.csv"
+    write_csv(data, [{**r, name: r["source"]} for r in rows])
+    model = tmp_path / "m.npz"
+    ids = ["--id-column", "doc"]
+    ok(["fit", data, "-k", 2, "-m", model, "-q", *ids])
+    out = ok(["groups", "-m", model, data, "--group-column", name, "--format", "csv", "-q", *ids])
+    assert {row["group"] for row in csv.DictReader(io.StringIO(out.stdout))} == {
+        r["source"] for r in rows
+    }

@@ -204,6 +204,7 @@ def trends(
     """
     from topicnmf.context import assign_bins, bin_top_terms, check_some, parse_bins, parse_times
     from topicnmf.context import trends_frame as make_frame
+    from topicnmf.context.metadata import WHERE_COLUMN
 
     set_quiet(quiet)
     report = Reporter(quiet)
@@ -219,7 +220,7 @@ def trends(
     m = load_model(path)
     with usage_errors(), column_errors(columns):
         times, bad = parse_times(
-            meta[time_column], meta["where"], column=time_column, time_format=time_format
+            meta[time_column], meta[WHERE_COLUMN], column=time_column, time_format=time_format
         )
         check_some(bad, "date")
     _warn(bad, "date")
@@ -361,6 +362,7 @@ def groups(
     """
     from topicnmf.context import check_some, clean_groups
     from topicnmf.context import groups_frame as make_frame
+    from topicnmf.context.metadata import WHERE_COLUMN
 
     set_quiet(quiet)
     report = Reporter(quiet)
@@ -372,7 +374,7 @@ def groups(
     texts, meta = read_with_metadata(corpus, corpus_kw, columns, plan)
     report.reading_stdin(corpus)
     m = load_model(path)
-    values, bad = clean_groups(meta[group_column], meta["where"], group_column)
+    values, bad = clean_groups(meta[group_column], meta[WHERE_COLUMN], group_column)
     with column_errors(columns):
         check_some(bad, "group")
     _warn(bad, "group")
@@ -418,8 +420,9 @@ def label_scores(
     contingency DataFrame.
     """
     from topicnmf.context import check_some, clean_groups, label_agreement
+    from topicnmf.context.metadata import WHERE_COLUMN
 
-    values, bad = clean_groups(meta[label_column], meta["where"], label_column)
+    values, bad = clean_groups(meta[label_column], meta[WHERE_COLUMN], label_column)
     with column_errors({label_column: "label_column"}):
         check_some(bad, "label")
     _warn(bad, "label")
@@ -503,6 +506,8 @@ def windows_for_fit(documents: Any, dyn: dict[str, Any]) -> tuple[Any, Any]:
     With a time column, the corpus is read once; documents without a usable date are left
     out (counted on stderr) and each kept one gets its window.
     """
+    from topicnmf.context.metadata import ID_COLUMN, WHERE_COLUMN
+
     if not dyn["time_column"]:
         return documents, None
     from topicnmf.context import assign_bins, check_some, collect, parse_times
@@ -514,13 +519,13 @@ def windows_for_fit(documents: Any, dyn: dict[str, Any]) -> tuple[Any, Any]:
         texts, meta = collect(documents, columns)
     with usage_errors(), column_errors(columns):
         times, bad = parse_times(
-            meta[column], meta["where"], column=column, time_format=dyn["time_format"]
+            meta[column], meta[WHERE_COLUMN], column=column, time_format=dyn["time_format"]
         )
         check_some(bad, "date")
     _warn(bad, "date")
     keep = times.notna().to_numpy()
     kept = [Document(doc_id, text) for doc_id, text, k in
-            zip(meta["id"].tolist(), texts, keep, strict=True) if k]  # fmt: skip
+            zip(meta[ID_COLUMN].tolist(), texts, keep, strict=True) if k]  # fmt: skip
     index, edges = assign_bins(times[keep].reset_index(drop=True), dyn["windows"])
     starts = [_iso(t) for t in edges["bin_start"]]
     ends = [_iso(t) for t in edges["bin_end"]]

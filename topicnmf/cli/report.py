@@ -246,6 +246,7 @@ def _context_frames(
         parse_times,
         trends_frame,
     )
+    from topicnmf.context.metadata import WHERE_COLUMN
 
     time_column, time_format, bin_spec, group_column = settings
     texts, meta = collect(documents, columns)
@@ -255,7 +256,7 @@ def _context_frames(
     if time_column:
         with usage_errors(), column_errors(columns):
             times, bad = parse_times(
-                meta[time_column], meta["where"], column=time_column, time_format=time_format
+                meta[time_column], meta[WHERE_COLUMN], column=time_column, time_format=time_format
             )
             check_some(bad, "date")
         warn_left_out(bad, "date")
@@ -263,7 +264,7 @@ def _context_frames(
         index, edges = assign_bins(times[keep].reset_index(drop=True), bin_spec)
         extra["trends"] = trends_frame(W[keep], index, edges, labels=labels)
     if group_column:
-        values, bad = clean_groups(meta[group_column], meta["where"], group_column)
+        values, bad = clean_groups(meta[group_column], meta[WHERE_COLUMN], group_column)
         with column_errors(columns):
             check_some(bad, "group")
         warn_left_out(bad, "group")

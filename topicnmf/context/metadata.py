@@ -90,6 +90,11 @@ class ValueReport:
         }
 
 
+#: the frame columns of :func:`collect` that are not metadata (a NUL cannot be in a header)
+ID_COLUMN = "\x00id"
+WHERE_COLUMN = "\x00where"
+
+
 def collect(documents: Iterable[Any], columns: Iterable[str]) -> tuple[list[str], pd.DataFrame]:
     """Read documents once: their texts, and their metadata as a DataFrame.
 
@@ -105,19 +110,20 @@ def collect(documents: Iterable[Any], columns: Iterable[str]) -> tuple[list[str]
     -------
     texts : list of str
     frame : pandas.DataFrame
-        Columns ``id``, ``where`` (where each document was read, or its id) and one
-        column of text (None when missing) per metadata column, one row per document in
-        corpus order.
+        Columns :data:`ID_COLUMN` (the document id), :data:`WHERE_COLUMN` (where each
+        document was read, or its id) and one column of text (None when missing) per
+        metadata column, one row per document in corpus order. The first two have names
+        no header can hold, so a metadata column may be called ``id`` or ``where``.
     """
     import pandas as pd
 
     names = list(dict.fromkeys(columns))
     texts: list[str] = []
-    rows: dict[str, list[Any]] = {"id": [], "where": [], **{c: [] for c in names}}
+    rows: dict[str, list[Any]] = {ID_COLUMN: [], WHERE_COLUMN: [], **{c: [] for c in names}}
     for doc in documents:
         texts.append(doc.text)
-        rows["id"].append(doc.id)
-        rows["where"].append(doc.where or doc.id)
+        rows[ID_COLUMN].append(doc.id)
+        rows[WHERE_COLUMN].append(doc.where or doc.id)
         meta = doc.metadata or {}
         for c in names:
             value = meta.get(c)
