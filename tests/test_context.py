@@ -701,3 +701,18 @@ def test_a_metadata_column_may_be_called_id_or_where(tmp_path, name):
     assert {row["group"] for row in csv.DictReader(io.StringIO(out.stdout))} == {
         r["source"] for r in rows
     }
+
+
+def test_dates_outside_the_representable_range_are_unusable_not_moved():
+    """9999-12-31 and 0001-01-01 parse, but cannot be held in nanoseconds: they are counted
+    as unusable instead of wrapping round to the 1800s."""
+    import pandas as pd
+
+    from topicnmf.context.metadata import parse_times
+
+    values = pd.Series(["9999-12-31", "0001-01-01", "2021-01-02", "1200", "2021-03-04"])
+    times, report = parse_times(values, None, column="date")
+    assert times.isna().tolist() == [True, True, False, True, False]
+    assert times[2] == pd.Timestamp("2021-01-02") and report.n_invalid == 3
+    years, report = parse_times(pd.Series(["1200", "2021"]), None, column="date")
+    assert years.isna().tolist() == [True, False] and report.n_invalid == 1

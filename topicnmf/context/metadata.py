@@ -206,9 +206,22 @@ def parse_times(
             parsed[~good] = pd.NaT
         else:
             parsed = _to_datetime(given, time_format)
-        times[given.index] = parsed.to_numpy(dtype="datetime64[ns]")
+        times[given.index] = _within_range(parsed)
     ok = times.notna().to_numpy()
     return times, _report(column, values, where, ok)
+
+
+def _within_range(parsed: pd.Series) -> np.ndarray:
+    """The times as datetime64[ns], those outside its range (1677-09-22 to 2262-04-11) as
+    NaT: they would wrap around silently, so they count as unusable, not as other years."""
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    micro = parsed.to_numpy(dtype="datetime64[us]")
+    lo, hi = np.datetime64("1677-09-22", "us"), np.datetime64("2262-04-11", "us")
+    inside = ~np.isnat(micro) & (micro >= lo) & (micro < hi)
+    out = np.full(len(micro), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[inside] = micro[inside].astype("datetime64[ns]")
+    return out
 
 
 def _to_datetime(values: pd.Series, time_format: str | None) -> pd.Series:
