@@ -284,3 +284,39 @@ def test_rules_that_need_every_text_are_refused_or_off_when_streaming(tmp_path):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 2 and extra[0] in result.output
         assert not (tmp_path / "m.npz").exists()
+
+
+def test_update_keeps_topic_ids_labels_and_counts_shares_over_all_documents():
+    """An update must not renumber or rename its parent's topics, and its shares are of all
+    documents seen; what only described the parent's training documents is dropped with a
+    warning."""
+    from topicnmf.errors import TopicNMFWarning
+
+    docs, _ = planted(400)
+    parent = fit(docs, VEC, NMFConfig(n_components=4), save_doc_topics=True).model
+    parent.labels = ["a", "", "c", ""]
+    # new documents all about the parent's last topic: by themselves they would put it first
+    last = parent.H[3].argsort()[::-1][:5]
+    words = " ".join(parent.vocabulary[j] for j in last)
+    new = [Document(f"n{i}", words) for i in range(40)]
+    with pytest.warns(TopicNMFWarning, match="stored training weights"):
+        child = update(parent, new).model
+    assert child.labels == ["a", "", "c", ""]
+    sims = [float(np.dot(parent.H[t], child.H[t]) / np.linalg.norm(parent.H[t])
+                  / np.linalg.norm(child.H[t])) for t in range(4)]  # fmt: skip
+    assert min(sims) > 0.8  # the same topic under the same id
+    expected = (400 * parent.topic_share[3] + 40 * 1.0) / 440
+    assert child.topic_share[3] == pytest.approx(expected, abs=0.05)
+    assert child.topic_share[3] < 0.5  # the parent's documents still count
+
+
+def test_grow_keeps_the_parents_phrases():
+    texts = [f"space shuttle launch orbit crew {w}" for w in ("alpha", "beta", "gamma") * 20]
+    texts += [f"bread flour oven yeast dough {w}" for w in ("one", "two", "three") * 20]
+    docs = [Document(str(i), t) for i, t in enumerate(texts)]
+    vec = VectorizerConfig(max_line_df=None, phrases=True, phrase_min_count=5)
+    parent = fit(docs, vec, NMFConfig(n_components=2)).model
+    assert len(parent.vectorizer.phrases)
+    grown = update(parent, docs[:30], vocabulary="grow")
+    assert len(grown.model.vectorizer.phrases) == len(parent.vectorizer.phrases)
+    assert grown.terms_added == 0  # the parts of known phrases are not new terms

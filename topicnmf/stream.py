@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from topicnmf.config import NMFConfig, VectorizerConfig
-from topicnmf.errors import CorpusError, ParameterError, VectorizerError
+from topicnmf.errors import CorpusError, ParameterError, TopicNMFWarning, VectorizerError
 from topicnmf.nmf import fit_nmf
 from topicnmf.nmf._online import OnlineNMF
 from topicnmf.vectorize import Vectorizer
@@ -131,15 +131,23 @@ def count_frequencies(
     texts: Iterable[str],
     max_bytes: int = DEFAULT_VOCAB_MEMORY,
     on_documents: Callable[[int], None] | None = None,
+    fitted: Vectorizer | None = None,
 ) -> FrequencyTable:
     """Count every term's document frequency in ``texts``, chunk by chunk.
 
     Each chunk is tokenized and counted on its own (the vectorizer's engine), then its
-    counts are added to the table by term: memory is one chunk plus the table.
+    counts are added to the table by term: memory is one chunk plus the table. With
+    ``fitted``, its boilerplate lines are left out and its phrases joined, as it would.
     """
+    from topicnmf.vectorize.lines import LineFilter
+
+    lines = phrases = None
+    if fitted is not None:
+        lines = LineFilter(lines=fitted.boilerplate) if fitted.boilerplate else None
+        phrases = fitted.phrases
     table = FrequencyTable(max_bytes)
     for chunk in chunks(texts):
-        counter = count_texts(config, chunk)
+        counter = count_texts(config, chunk, lines=lines, phrases=phrases)
         counts, merged = merge_equal_terms(counter.counts(), counter)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         total = np.bincount(
@@ -451,8 +459,11 @@ def _finish_model(
     versions: dict[str, str],
     sources: Any,
     lineage: dict[str, Any] | None = None,
+    keep_order: bool = False,
 ) -> Any:
-    """The TopicModel of an online fit: topics ordered by share and scaled to sum to 1."""
+    """The TopicModel of an online fit: topics ordered by share (or, with ``keep_order``,
+    kept where they were: an update must not renumber its parent's topics) and scaled to
+    sum to 1."""
     from topicnmf.model import TopicModel
     from topicnmf.modelfile import FitStats
 
@@ -460,7 +471,7 @@ def _finish_model(
     sums = st.H.sum(axis=1)
     mass = colsum * sums
     share = mass / mass.sum() if mass.sum() > 0 else np.full(len(mass), 1 / len(mass))
-    order = np.argsort(-share, kind="stable")
+    order = np.arange(len(share)) if keep_order else np.argsort(-share, kind="stable")
     scale = np.where(sums > 0, sums, 1.0)
     H = (st.H / scale[:, None])[order].astype(np.float32)
     # the weights W' = W * scale of the scaled H: their Gram matrix per document
@@ -559,6 +570,7 @@ def update(
         table = count_frequencies(
             vec.config, (doc.text for doc in documents), max_vocab_bytes,
             (lambda n: on_progress(1, total_passes, n, 0.0)) if on_progress else None,
+            fitted=vec,
         )  # fmt: skip
         vec, H, terms_added = _grown(vec, H, table)
     n_new_hint = _count_hint(documents)
@@ -600,13 +612,43 @@ def update(
         versions=library_versions(),
         sources=_sources(documents),
         lineage=lineage,
+        keep_order=True,
     )
+    # the share of all documents seen, old and new, not of the new ones alone
+    new.topic_share = (n_old * model.topic_share + n_added * new.topic_share) / max(
+        1, n_old + n_added
+    )
+    new.labels = list(model.labels) if model.labels else None
+    new.seed_topics, new.seed_strength = model.seed_topics, model.seed_strength
+    _warn_dropped(model)
     if vocabulary == "fixed":
         # the idf (and the document count behind it) is the parent's; fit statistics of
         # the new documents alone would contradict it
         new.stats = None
     new.dominant_count = None
     return StreamFitOutput(model=new, n_documents=n_added, terms_added=terms_added)
+
+
+def _warn_dropped(model: Any) -> None:
+    """Say which parts of the parent describe only its own training documents and so are
+    not carried into the updated model."""
+    dropped = [
+        what
+        for what, present in (
+            ("its stored training weights", model.W is not None),
+            ("its training co-occurrences (evaluate then needs a corpus)", model.reference),
+            ("its topic tree", getattr(model, "tree", None) is not None),
+            ("its time-window topics", getattr(model, "windows", None) is not None),
+        )
+        if present is not None and present is not False
+    ]
+    if dropped:
+        warnings.warn(
+            "the updated model does not keep what describes only the parent's training "
+            f"documents: {'; '.join(dropped)}",
+            TopicNMFWarning,
+            stacklevel=3,
+        )
 
 
 def _count_hint(documents: Iterable[Any]) -> int:
@@ -650,7 +692,10 @@ def _grown(
     vocabulary = sorted(counts)
     new_df = np.array([counts[t] for t in vocabulary], dtype=np.int64)
     grown = Vectorizer(cfg)
-    grown._set_state(vocabulary, new_df, n_docs, grown._idf(new_df, n_docs))
+    grown._set_state(
+        vocabulary, new_df, n_docs, grown._idf(new_df, n_docs),
+        boilerplate=list(vec.boilerplate), phrases=vec.phrases,
+    )  # fmt: skip
     H2 = np.zeros((H.shape[0], len(vocabulary)))
     position = {t: j for j, t in enumerate(vocabulary)}
     columns = np.array([position[t] for t in vec.vocabulary], dtype=np.int64)
