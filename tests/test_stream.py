@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -320,3 +322,30 @@ def test_grow_keeps_the_parents_phrases():
     grown = update(parent, docs[:30], vocabulary="grow")
     assert len(grown.model.vectorizer.phrases) == len(parent.vectorizer.phrases)
     assert grown.terms_added == 0  # the parts of known phrases are not new terms
+
+
+def test_info_shows_the_lineage_of_an_updated_model(tmp_path):
+    docs, _ = planted(200)
+    parent = fit(docs, VEC, NMFConfig(n_components=2)).model
+    parent.save(tmp_path / "p.npz")
+    update(parent, docs[:20]).model.save(tmp_path / "c.npz")
+    runner = CliRunner()
+    child = runner.invoke(cli, ["info", str(tmp_path / "c.npz"), "--format", "json"])
+    lineage = json.loads(child.stdout)["lineage"]
+    assert lineage["parent"] == parent.fingerprint and lineage["documents_added"] == 20
+    table = runner.invoke(cli, ["info", str(tmp_path / "c.npz"), "--format", "table"]).stdout
+    assert "lineage.parent" in table
+    plain = runner.invoke(cli, ["info", str(tmp_path / "p.npz"), "--format", "json"]).stdout
+    assert json.loads(plain)["lineage"] is None
+
+
+def test_seed_topics_and_windows_are_a_usage_error(tmp_path):
+    seeds = tmp_path / "s.txt"
+    seeds.write_text("A: apple\n")
+    data = tmp_path / "d.csv"
+    data.write_text("id,text,date\n" + "".join(f"{i},apple pear {i},2021-0{i % 9 + 1}-01\n"
+                                               for i in range(30)))  # fmt: skip
+    args = ["fit", str(data), "-k", "2", "-m", str(tmp_path / "m.npz"), "--seed-topics",
+            str(seeds), "--time-column", "date", "--windows", "2"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "--windows" in result.stderr

@@ -227,6 +227,8 @@ def fit(
     )
     for stop_file in stop_word_files(kw.get("stop_words")):
         plan.input("--stop-words", stop_file)
+    if seed_topics is not None and dyn["windows"]:
+        raise click.UsageError("--seed-topics cannot go with --windows: leave one of them out")
     if seed_strength is not None and seed_topics is None:
         raise click.UsageError("--seed-strength needs --seed-topics (the topics it pulls)")
     seeds = read_seeds(seed_topics, config, plan)

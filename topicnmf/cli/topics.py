@@ -112,6 +112,8 @@ def model_info(m: Any, path: str) -> dict[str, Any]:
         "created": m.created,
         "stored_doc_topics": None if m.doc_ids is None else len(m.doc_ids),
         "tree": _tree_info(m.tree),
+        # a model made by `update`: its parent and what was added (None otherwise)
+        "lineage": m.lineage,
     }
 
 
@@ -145,7 +147,7 @@ def info_rows(data: dict[str, Any]) -> list[list[str]]:
     for key, value in data.items():
         if key == "sources":
             rows.extend(_source_rows(value, data["sources_total"]))
-        elif key == "sources_total" or (key == "tree" and value is None):
+        elif key == "sources_total" or (key in ("tree", "lineage") and value is None):
             continue
         elif isinstance(value, dict):
             for sub, v in value.items():
