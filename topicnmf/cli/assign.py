@@ -13,6 +13,7 @@ from topicnmf._text import count
 from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
     backend_options,
+    batch_size_option,
     corpus_options,
     jobs_option,
     load_corpus,
@@ -38,13 +39,7 @@ from topicnmf.cli.topics import load_model
 @click.option(
     "--top-topics", type=click.IntRange(min=1), help="Only the N strongest topics per document."
 )
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1, max=10_000_000),
-    default=4096,
-    show_default=True,
-    help="Documents transformed at a time (bounds memory).",
-)
+@batch_size_option
 @click.option(
     "--limit",
     type=click.IntRange(min=0),

@@ -13,6 +13,7 @@ from topicnmf._text import count
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
     FiniteFloat,
+    batch_size_option,
     corpus_options,
     jobs_option,
     load_corpus,
@@ -86,13 +87,7 @@ def docs_records(result: Any, labels: list[str], full_text: bool) -> list[dict[s
 )
 @click.option("--full-text", is_flag=True, help="Add each document's whole text (a text column).")
 @output_options
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1, max=10_000_000),
-    default=4096,
-    show_default=True,
-    help="Documents read and weighed at a time (bounds memory).",
-)
+@batch_size_option
 @jobs_option
 @quiet_option
 def docs(

@@ -309,6 +309,16 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
+# the documents read and weighed at a time by the commands that stream a corpus
+batch_size_option = click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=10_000_000),
+    default=4096,
+    show_default=True,
+    help="Documents read and weighed at a time (bounds memory).",
+)
+
+
 def jobs_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--jobs",

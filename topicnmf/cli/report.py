@@ -14,6 +14,7 @@ from topicnmf.cli.context import _warn as warn_left_out
 from topicnmf.cli.context import column_errors, weights
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
+    batch_size_option,
     corpus_options,
     jobs_option,
     load_corpus,
@@ -77,13 +78,7 @@ from topicnmf.errors import TopicNMFError
     "--group-column",
     help="With CORPUS: CSV/JSON field holding each document's group; adds a topic x group heatmap.",
 )
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1, max=10_000_000),
-    default=4096,
-    show_default=True,
-    help="Documents read and weighed at a time (bounds memory).",
-)
+@batch_size_option
 @jobs_option
 @quiet_option
 def report(
