@@ -259,3 +259,16 @@ def test_fit_command_on_the_cluster_equals_the_local_command(client, tmp_path):
     result = runner.invoke(cli, args)
     assert result.exit_code == 2 and "--seed-topics" in result.stderr
     assert not (tmp_path / "g.npz").exists()
+
+
+@needs_dask
+def test_docs_command_on_the_cluster_equals_local(client, tmp_path):
+    model = tmp_path / "m.npz"
+    runner = CliRunner()
+    args = ["fit", str(HOBBIES), "-k", "3", "-m", str(model), "-q", "--format", "csv"]
+    assert runner.invoke(cli, args).exit_code == 0
+    base = ["docs", "-m", str(model), str(HOBBIES), "-q", "--format", "csv", "--batch-size", "20"]
+    local = runner.invoke(cli, base)
+    dask = runner.invoke(cli, [*base, "--backend", "dask", "--scheduler", client.scheduler.address])
+    assert local.exit_code == 0 and dask.exit_code == 0, dask.output
+    assert dask.stdout == local.stdout and len(local.stdout.splitlines()) == 1 + 3 * 5

@@ -1257,7 +1257,7 @@ def _backend_check(command: str, name: str, tmp: Path, monkeypatch) -> None:
     assert run([*base, f"--{name}", value]).exit_code == 2
 
 
-for _command in ("fit", "assign", "select-k", "evaluate"):
+for _command in ("fit", "assign", "select-k", "evaluate", "docs"):
     for _name in ("backend", "workers", "scheduler", "partitions"):
         CHECKS[(_command, _name)] = lambda tmp, fit, monkeypatch=None, c=_command, n=_name: (
             _backend_check(c, n, tmp, monkeypatch)

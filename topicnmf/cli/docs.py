@@ -10,9 +10,11 @@ from typing import Any
 import click
 
 from topicnmf._text import count
+from topicnmf.cli.backend import weigher
 from topicnmf.cli.core import set_quiet
 from topicnmf.cli.options import (
     FiniteFloat,
+    backend_options,
     batch_size_option,
     corpus_options,
     jobs_option,
@@ -20,6 +22,7 @@ from topicnmf.cli.options import (
     model_option,
     model_path,
     output_options,
+    pop_backend,
     pop_corpus_options,
     quiet_option,
     usage_errors,
@@ -89,6 +92,7 @@ def docs_records(result: Any, labels: list[str], full_text: bool) -> list[dict[s
 @output_options
 @batch_size_option
 @jobs_option
+@backend_options
 @quiet_option
 def docs(
     corpus: tuple[str, ...],
@@ -126,6 +130,7 @@ def docs(
     set_quiet(quiet)
     report = Reporter(quiet)
     corpus_kw = pop_corpus_options(kw)
+    backend = pop_backend(kw)
     plan = OutputPlan()
     out = plan.data("-o", output, fmt)
     path = model_path(model)
@@ -145,6 +150,7 @@ def docs(
     t0 = time.perf_counter()
     with (
         documents if documents is not None else contextlib.nullcontext(),
+        weigher(m, backend, jobs) as weigh,
         report.progress("Reading documents") as update,
     ):
 
@@ -166,6 +172,7 @@ def docs(
                 snippet_chars=snippet_chars,
                 full_text=full_text,
                 n_threads=jobs,
+                weigh=None if backend.kind == "local" else (lambda texts: weigh(texts)[0]),
             )
     records = docs_records(result, m.topic_labels(), full_text)
     _write(records, out, full_text)

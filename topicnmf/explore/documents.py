@@ -139,6 +139,7 @@ def representative_documents(
     full_text: bool = False,
     use_stored: bool = True,
     n_threads: int | None = None,
+    weigh: Callable[[list[str]], Any] | None = None,
 ) -> RepresentativeResult:
     """The ``top`` documents that best represent each topic.
 
@@ -165,6 +166,9 @@ def representative_documents(
         Use the model's stored weights when the corpus is its training corpus.
     n_threads : int, optional
         Threads for solving the weights.
+    weigh : callable, optional
+        ``weigh(texts) -> W``, the topic weights of a batch computed elsewhere (on a
+        cluster); by default ``model.transform``.
     """
     chosen = _check(model, top, topics, min_weight, snippet_chars)
     stored = use_stored and model.W is not None and model.doc_ids is not None
@@ -180,13 +184,18 @@ def representative_documents(
         best = _Best(chosen, top, min_weight, exclusive)
         best.add(model.doc_ids, normalize_rows(model.W), lambda i: ("", None))
         return RepresentativeResult(best.rows(), len(model.doc_ids), "stored-without-text")
+    if weigh is None:
+
+        def weigh(texts: list[str]) -> Any:
+            return model.transform(texts, n_threads=n_threads)
+
     if stored:
         result = _scan(model, batches(), chosen, top, min_weight, exclusive, snippet_chars,
-                       full_text, n_threads, stored=True)  # fmt: skip
+                       full_text, weigh, stored=True)  # fmt: skip
         if result is not None:
             return result
     scanned = _scan(model, batches(), chosen, top, min_weight, exclusive, snippet_chars,
-                    full_text, n_threads, stored=False)  # fmt: skip
+                    full_text, weigh, stored=False)  # fmt: skip
     assert scanned is not None
     return scanned
 
@@ -233,7 +242,7 @@ def _scan(
     exclusive: bool,
     snippet_chars: int,
     full_text: bool,
-    n_threads: int | None,
+    weigh: Callable[[list[str]], Any],
     *,
     stored: bool,
 ) -> RepresentativeResult | None:
@@ -259,7 +268,7 @@ def _scan(
             used_stored = True
         else:
             matching = False
-            W = model.transform(texts, n_threads=n_threads)
+            W = weigh(texts)
         n += len(ids)
         best.add(
             ids,
