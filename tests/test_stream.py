@@ -349,3 +349,20 @@ def test_seed_topics_and_windows_are_a_usage_error(tmp_path):
             str(seeds), "--time-column", "date", "--windows", "2"]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and "--windows" in result.stderr
+
+
+def test_online_passes_shuffle_within_a_bounded_window():
+    """A corpus sorted by source must not reach the online fit one source at a time: each
+    window of SHUFFLE_BATCHES batches is shuffled (seeded), nothing is lost or repeated."""
+    from topicnmf.stream import SHUFFLE_BATCHES, _Pass
+
+    docs = [Document(str(i), f"text {i}") for i in range(10 * SHUFFLE_BATCHES + 3)]
+    plain = [d.id for _, b in _Pass(docs, 10).batches() for d in b]
+    assert plain == [d.id for d in docs]
+    runs = [
+        [d.id for _, b in _Pass(docs, 10).batches(shuffle_seed=s) for d in b] for s in (0, 0, 1)
+    ]
+    assert runs[0] == runs[1] != runs[2] and sorted(runs[0]) == sorted(plain)
+    assert runs[0] != plain
+    window = 10 * SHUFFLE_BATCHES  # no document leaves its window
+    assert set(runs[0][:window]) == set(plain[:window])

@@ -202,6 +202,10 @@ def vectorizer_from_table(config: VectorizerConfig, table: FrequencyTable) -> Ve
 # ---------------------------------------------------------------------------------------
 
 
+#: batches read ahead and shuffled together by the online passes (memory: this many batches)
+SHUFFLE_BATCHES = 8
+
+
 class _Pass:
     """One pass over the documents in batches, timing it and hashing ids and texts."""
 
@@ -212,16 +216,25 @@ class _Pass:
         self.n_documents = 0
         self.start = time.perf_counter()
 
-    def batches(self) -> Iterator[tuple[list[str], list[Any]]]:
+    def batches(self, shuffle_seed: int | None = None) -> Iterator[tuple[list[str], list[Any]]]:
+        """Batches in reading order; with ``shuffle_seed``, the documents of each window of
+        :data:`SHUFFLE_BATCHES` batches are shuffled first (seeded), so that a corpus sorted
+        by source or date does not feed the online fit one source at a time."""
         it = iter(self.documents)
-        while batch := list(islice(it, self.batch_size)):
-            for doc in batch:
+        window = self.batch_size * (SHUFFLE_BATCHES if shuffle_seed is not None else 1)
+        rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
+        while chunk := list(islice(it, window)):
+            for doc in chunk:
                 for part in (doc.id, doc.text):
                     data = part.encode("utf-8", "surrogatepass")
                     self.digest.update(len(data).to_bytes(8, "little"))
                     self.digest.update(data)
-            self.n_documents += len(batch)
-            yield [doc.text for doc in batch], batch
+            if rng is not None:
+                chunk = [chunk[i] for i in rng.permutation(len(chunk))]
+            for start in range(0, len(chunk), self.batch_size):
+                batch = chunk[start : start + self.batch_size]
+                self.n_documents += len(batch)
+                yield [doc.text for doc in batch], batch
 
     def rate(self) -> float:
         return self.n_documents / max(time.perf_counter() - self.start, 1e-9)
@@ -331,7 +344,7 @@ def _run_passes(
         colsum = np.zeros(k)
         dominant = np.zeros(k, dtype=np.int64)
         nnz = empty = 0
-        for texts, _ in run.batches():
+        for texts, _ in run.batches(shuffle_seed=online.config.seed + p):
             X = vectorizer.transform(texts)
             W = online.partial_fit(X)
             colsum += W.sum(axis=0)
