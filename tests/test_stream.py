@@ -142,6 +142,9 @@ def test_kl_loss_is_refused():
     assert err.value.param == "loss"
 
 
+@pytest.mark.filterwarnings(
+    "ignore:the updated model does not keep:topicnmf.errors.TopicNMFWarning"
+)
 def test_update_then_compare(tmp_path):
     docs, labels = planted(600)
     config = NMFConfig(n_components=4)
@@ -172,6 +175,9 @@ def test_update_then_compare(tmp_path):
     assert len(result.stdout.splitlines()) >= 5
 
 
+@pytest.mark.filterwarnings(
+    "ignore:the updated model does not keep:topicnmf.errors.TopicNMFWarning"
+)
 def test_update_can_grow_the_vocabulary():
     docs, _ = planted(400)
     parent = fit(docs, VEC, NMFConfig(n_components=4)).model
@@ -312,6 +318,9 @@ def test_update_keeps_topic_ids_labels_and_counts_shares_over_all_documents():
     assert child.topic_share[3] < 0.5  # the parent's documents still count
 
 
+@pytest.mark.filterwarnings(
+    "ignore:the updated model does not keep:topicnmf.errors.TopicNMFWarning"
+)
 def test_grow_keeps_the_parents_phrases():
     texts = [f"space shuttle launch orbit crew {w}" for w in ("alpha", "beta", "gamma") * 20]
     texts += [f"bread flour oven yeast dough {w}" for w in ("one", "two", "three") * 20]
@@ -324,6 +333,9 @@ def test_grow_keeps_the_parents_phrases():
     assert grown.terms_added == 0  # the parts of known phrases are not new terms
 
 
+@pytest.mark.filterwarnings(
+    "ignore:the updated model does not keep:topicnmf.errors.TopicNMFWarning"
+)
 def test_info_shows_the_lineage_of_an_updated_model(tmp_path):
     docs, _ = planted(200)
     parent = fit(docs, VEC, NMFConfig(n_components=2)).model
