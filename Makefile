@@ -44,8 +44,9 @@ demo: $(BASE)
 bench: $(TOOLS)
 	$(BIN)/python bench/run_all.py
 
-# planted corpora of 10k, 100k and 1M documents; needs the bench extra for gensim
+# planted corpora of 10k, 100k and 1M documents, against gensim (the bench extra) too
 bench-scale: $(TOOLS)
+	$(PIP) -e '.[bench]' --config-settings editable_mode=compat
 	$(BIN)/python bench/bench_scale.py
 
 clean:
