@@ -590,12 +590,9 @@ def fit(
         )
     created = creation_time()
     t0 = time.perf_counter()
-    first_pass = vectorizer_config.max_line_df is not None or vectorizer_config.phrases
-    if first_pass and iter(documents) is documents:
-        documents = list(documents)  # a one-shot iterator: the first passes read it again
-    recorder = _Recorder(documents, on_document)
-    vectorizer = Vectorizer(vectorizer_config)
-    V = vectorizer.fit_transform(recorder)
+    documents, recorder, vectorizer, V = vectorize_training(
+        documents, vectorizer_config, on_document
+    )
     if on_vectorized is not None:
         on_vectorized(V.shape[0], V.shape[1], int(V.nnz))
     _check_k(nmf_config.n_components, *V.shape)
@@ -689,6 +686,24 @@ def _training_sources(documents: Iterable[Any]) -> TrainingSources | None:
     # duck-typed, so that fitting imports no corpus reader
     describe = getattr(documents, "describe_sources", None)
     return TrainingSources.of(describe()) if callable(describe) else None
+
+
+def vectorize_training(
+    documents: Iterable[Any],
+    vectorizer_config: VectorizerConfig,
+    on_document: Callable[[int], None] | None = None,
+) -> tuple[Iterable[Any], _Recorder, Vectorizer, sp.csr_matrix]:
+    """Fit a vectorizer to training documents, noting their ids, labels and fingerprint.
+
+    Token rules with a first pass (boilerplate lines, phrases) read the documents twice, so
+    a one-shot iterator is read into a list first; the documents are returned as read.
+    """
+    first_pass = vectorizer_config.max_line_df is not None or vectorizer_config.phrases
+    if first_pass and iter(documents) is documents:
+        documents = list(documents)
+    recorder = _Recorder(documents, on_document)
+    vectorizer = Vectorizer(vectorizer_config)
+    return documents, recorder, vectorizer, vectorizer.fit_transform(recorder)
 
 
 def _check_k(k: int, n_docs: int, n_terms: int) -> None:

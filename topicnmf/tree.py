@@ -328,19 +328,14 @@ def fit_tree(
     from topicnmf.modelfile import FitStats, TrainingIncidence
     from topicnmf.nmf import NMFConfig, transform
     from topicnmf.quality import dominance_counts, relative_error
-    from topicnmf.vectorize import Vectorizer
 
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ParameterError(f"k must be a whole number >= 1, not {k!r}", param="n_components")
     created = m.creation_time()
     t0 = time.perf_counter()
-    # as model.fit reads them: token rules that need a first pass read a stream twice
-    first_pass = vectorizer_config.max_line_df is not None or vectorizer_config.phrases
-    if first_pass and iter(documents) is documents:
-        documents = list(documents)
-    recorder = m._Recorder(documents, on_document)
-    vectorizer = Vectorizer(vectorizer_config)
-    V = vectorizer.fit_transform(recorder)
+    documents, recorder, vectorizer, V = m.vectorize_training(
+        documents, vectorizer_config, on_document
+    )
     m._check_k(k, *V.shape)
     t1 = time.perf_counter()
     # one BLAS thread: the products are with two columns, and threads only contend

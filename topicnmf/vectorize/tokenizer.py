@@ -249,11 +249,24 @@ def tokenize_runs(texts: list[str], lowercase: bool, min_len: int) -> Tokens:
         long_enough = lengths >= min_len
         starts, lengths = starts[long_enough], lengths[long_enough]
 
+    return Tokens(*spans_to_tokens(texts, text, chars, starts, lengths, nonascii))
+
+
+def spans_to_tokens(
+    texts: list[str],
+    text: str,
+    chars: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    nonascii: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """``(indptr, key1, key2, strings)`` of the token spans of ``text`` (``texts`` joined by
+    one separator each): ASCII tokens of at most 16 characters packed into two integer keys,
+    the others kept as strings. Shared by the scikit-learn pattern and the word rule."""
     text_starts = np.ones(len(texts), dtype=np.int64)
     np.cumsum([len(t) + 1 for t in texts[:-1]], out=text_starts[1:])
     text_starts[1:] += 1
     indptr = np.append(np.searchsorted(starts, text_starts), len(starts)).astype(np.int64)
-
     fits = lengths <= 16
     if nonascii is not None and len(nonascii):
         # The token around each non-ASCII character (if any) is kept as a string.
@@ -267,7 +280,7 @@ def tokenize_runs(texts: list[str], lowercase: bool, min_len: int) -> Tokens:
     strs = [
         text[s:e] for s, e in zip(begin.tolist(), (begin + lengths[rest]).tolist(), strict=True)
     ]
-    return Tokens(indptr, key1, key2, strs)
+    return indptr, key1, key2, strs
 
 
 def _pack_runs(

@@ -36,7 +36,7 @@ import numpy as np
 from topicnmf.config import VectorizerConfig
 from topicnmf.errors import VectorizerError
 
-from .tokenizer import PIECE_CHARS, Tokens, _by_length, _cut, _in_order, _pack_runs
+from .tokenizer import PIECE_CHARS, Tokens, _by_length, _cut, _in_order, spans_to_tokens
 
 # Character classes of the word rule.
 OTHER, LETTER, DIGIT, APOSTROPHE, CJK, UNDERSCORE = 0, 1, 2, 3, 4, 5
@@ -301,23 +301,7 @@ def _assemble(
     if len(seen):
         breaks[0] = seen[0] > 0
         breaks[1:] = seen[1:] > seen[:-1]
-    text_starts = np.ones(len(texts), dtype=np.int64)
-    np.cumsum([len(t) + 1 for t in texts[:-1]], out=text_starts[1:])
-    text_starts[1:] += 1
-    indptr = np.append(np.searchsorted(starts, text_starts), len(starts)).astype(np.int64)
-    fits = lengths <= 16
-    if nonascii is not None and len(nonascii):
-        # the token around each non-ASCII character (if any) is kept as a string
-        token = np.searchsorted(starts, nonascii, side="right") - 1
-        inside = token >= 0
-        token, position = token[inside], nonascii[inside]
-        fits[token[position < starts[token] + lengths[token]]] = False
-    key1, key2 = _pack_runs(chars, starts, lengths, fits)
-    rest = np.flatnonzero(~fits)
-    begin = starts[rest]
-    strs = [
-        text[s:e] for s, e in zip(begin.tolist(), (begin + lengths[rest]).tolist(), strict=True)
-    ]
+    indptr, key1, key2, strs = spans_to_tokens(texts, text, chars, starts, lengths, nonascii)
     return Tokens(
         indptr, key1, key2, strs, breaks=breaks, n_numbers=n_numbers, n_short=n_short,
         ends_removed=ends_removed,
