@@ -230,8 +230,8 @@ def test_fit_that_collapses_says_why(tmp_path):
     warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warning) == 1
     assert "every document-topic weight is 0" in warning[0]
-    # 530 terms by the default token rules (533 by scikit-learn's)
-    assert "n_features (530)" in warning[0] and "L1 0.53 on W" in warning[0]
+    # 500 terms by the default token rules (533 by scikit-learn's)
+    assert "n_features (500)" in warning[0] and "L1 0.5 on W" in warning[0]
 
 
 def test_select_k_warns_once_for_all_its_unconverged_fits():

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
 from topicnmf.cli import cli
-from topicnmf.config import NMFConfig, VectorizerConfig
+from topicnmf.config import ENGLISH_STOP_WORDS, NMFConfig, VectorizerConfig
 from topicnmf.corpus import Document, load_corpus
 from topicnmf.errors import TopicNMFError
 from topicnmf.model import fit as local_fit
@@ -88,7 +88,11 @@ def assert_same_fit(a, b) -> None:
 )
 def test_fit_equals_single_process(client, corpus, k, init, partitions):
     docs = hobbies() if corpus == "hobbies" else wide_corpus()
-    vec = VectorizerConfig() if corpus == "hobbies" else VectorizerConfig(stop_words=())
+    # scikit-learn's stop list: with the longer default list the random start on these 72
+    # short documents ends where two topics share most words, and W (a transform of H on
+    # either side) moves by 0.008 for a change of 1e-8 in the objective, so the equality of
+    # the two fits is checked on a problem that is not that flat.
+    vec = VectorizerConfig(stop_words=ENGLISH_STOP_WORDS if corpus == "hobbies" else ())
     nmf = NMFConfig(n_components=k, init=init)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

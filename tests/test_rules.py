@@ -42,15 +42,16 @@ SPACE = [
 COOKING = [
     "bake the bread in a hot oven for an hour",
     "olive oil and flour make a soft dough",
-    "we've cooked with olive oil since 1999",
+    "we've cooked with olive oil since 1999 (ask chef@kitchen.example.com)",
     "the recipe isn't hard: knead the dough, then bake the bread",
     "pour olive oil on the bread before it goes in the oven",
 ]
 
 
 def rules_texts(n: int = 24) -> list[str]:
-    """``n`` documents of two themes, three lines each, with contractions, numbers and two
-    phrases; every other one ends with the same two-line signature."""
+    """``n`` documents of two themes, three lines each, with contractions, numbers, an
+    e-mail address and two phrases; every other one ends with the same two-line
+    signature."""
     texts = []
     for i in range(n):
         theme = SPACE if i % 2 == 0 else COOKING
@@ -93,7 +94,7 @@ def test_contractions_stay_whole_and_the_stop_list_removes_them() -> None:
     vec, vocab = vocabulary(texts, VectorizerConfig(min_df=1, max_df=1.0))
     # no fragment of a contraction, and the clitic 's of a word removed
     assert not {"don", "ve", "isn", "doesn", "ll", "t", "s"} & set(vocab)
-    assert {"government", "plan", "know", "care"} <= set(vocab)
+    assert {"government", "plan", "left", "care"} <= set(vocab)
     assert "government's" not in vocab
     # without a stop list a contraction is one term, never pieces
     _, bare = vocabulary(texts, VectorizerConfig(min_df=1, max_df=1.0, stop_words=()))
@@ -130,6 +131,116 @@ def test_numbers_are_dropped_unless_kept() -> None:
     assert vec.removed["numbers"] == 3
     kept, vocab = vocabulary(texts, VectorizerConfig(min_df=1, max_df=1.0, keep_numbers=True))
     assert {"2010", "00"} <= set(vocab) and kept.removed["numbers"] == 0
+
+
+# ----------------------------------------------------------------------------- addresses
+
+ADDRESSED = [
+    "Write to Jane.Roe+news@cs.example.edu about the launch (or <ops@nasa.example.gov>).",
+    "Pictures at http://www.example.org/shuttle/launch_1.html and WWW.Example.com/orbit.",
+    "the orbit report: ftp://ftp.example.net/pub/orbit.txt, the launch window today",
+]
+
+
+def test_addresses_are_dropped_whole_and_counted() -> None:
+    vec, vocab = vocabulary(ADDRESSED, VectorizerConfig(min_df=1, max_df=1.0))
+    pieces = {"jane", "roe", "news", "cs", "example", "edu", "ops", "nasa", "gov", "http",
+              "www", "org", "html", "ftp", "net", "pub", "txt", "launch_1"}  # fmt: skip
+    assert not pieces & set(vocab), sorted(pieces & set(vocab))
+    # the words around them stay, "launch" and "orbit" from the sentences only
+    assert {"write", "launch", "pictures", "orbit", "report", "window", "today"} <= set(vocab)
+    # every piece of the five addresses: 6 + 4 + 7 + 4 + 7 word-rule tokens
+    assert vec.removed["addresses"] == 28
+    kept, vocab = vocabulary(ADDRESSED, VectorizerConfig(min_df=1, max_df=1.0,
+                                                         keep_addresses=True))  # fmt: skip
+    assert {"jane", "edu", "nasa", "http", "www", "html", "ftp"} <= set(vocab)
+    assert kept.removed["addresses"] == 0
+    # scikit-learn's rules keep them, as TfidfVectorizer does
+    assert SK().keep_addresses and "edu" in vocabulary(ADDRESSED, SK(min_df=1))[1]
+
+
+def test_new_documents_lose_their_addresses_too() -> None:
+    vec, vocab = vocabulary(ADDRESSED, VectorizerConfig(min_df=1, max_df=1.0))
+    X = vec.transform(["launch news from jones@launch.example.org", "launch news"])
+    # "launch" is counted once in each: not from the address
+    np.testing.assert_allclose(X[0].toarray(), X[1].toarray())
+
+
+def test_what_is_not_an_address_stays() -> None:
+    from topicnmf.vectorize.addresses import address_spans
+
+    for text in [
+        "a @ b",
+        "@property decorates",
+        "user@localhost",
+        "matrix@vector",
+        "see x://y",
+        "a.b.c dotted names",
+        "mailto: nobody",
+        "email me @ noon",
+    ]:
+        assert len(address_spans(text)[0]) == 0, text
+    text = "mail jones@cs.example.edu. Then http://example.org/a, (www.example.com)"
+    found = [text[a:b] for a, b in zip(*address_spans(text), strict=True)]
+    # a sentence's full stop is not part of a domain; a web address runs to whitespace
+    assert found == ["jones@cs.example.edu", "http://example.org/a,", "www.example.com)"]
+
+
+def test_ngrams_and_phrases_do_not_span_a_dropped_address() -> None:
+    texts = ["space shuttle jones@example.org launch", "space shuttle launch"] * 3
+    _, vocab = vocabulary(texts, VectorizerConfig(min_df=1, max_df=1.0, ngram_range=(2, 2)))
+    assert "shuttle launch" in vocab  # from the second text
+    cfg = VectorizerConfig(min_df=1, max_df=1.0, ngram_range=(2, 2))
+    vec = Vectorizer(cfg)
+    vec.fit_transform(texts)
+    counts = vec.count_transform(["space shuttle jones@example.org launch"]).toarray()[0]
+    assert counts[vec.vocabulary.index("shuttle launch")] == 0
+
+
+def test_a_token_pattern_and_the_cjk_tokenizers_drop_addresses_too() -> None:
+    pattern = VectorizerConfig(min_df=1, max_df=1.0, token_pattern=r"(?u)\b\w\w+\b")
+    vec, vocab = vocabulary(ADDRESSED, pattern)
+    assert not {"edu", "http", "www", "ftp"} & set(vocab) and vec.removed["addresses"] > 0
+    assert {"launch", "orbit", "today"} <= set(vocab)
+    texts = ["学习中文 jones@cs.example.edu 很好", "学习日文 http://例子.example.cn/页 好"]
+    vec, vocab = vocabulary(texts, VectorizerConfig(min_df=1, max_df=1.0,
+                                                    tokenizer="char-bigram"))  # fmt: skip
+    assert not {"jones", "cs", "example", "edu", "http", "cn", "例子", "页"} & set(vocab)
+    assert {"学习", "中文", "日文"} <= set(vocab) and vec.removed["addresses"] >= 4
+
+
+def test_an_address_in_a_long_text_is_dropped() -> None:
+    from topicnmf.vectorize.tokenizer import PIECE_CHARS
+
+    filler = "orbit launch " * (PIECE_CHARS // 13 + 10)
+    text = filler + " jones@cs.example.edu " + filler + " http://example.org/x " + filler
+    # jones cs example edu + http example org x by the word rule; the pattern skips "x"
+    for config, removed in ((VectorizerConfig(min_df=1, max_df=1.0), 8),
+                            (VectorizerConfig(min_df=1, max_df=1.0,
+                                              token_pattern=r"\b\w\w+\b"), 7)):  # fmt: skip
+        vec, vocab = vocabulary([text, "orbit launch"], config)
+        assert vocab == ["launch", "orbit"], config
+        assert vec.removed["addresses"] == removed
+
+
+def test_a_corpus_of_addresses_says_which_setting_removed_them() -> None:
+    with pytest.raises(VectorizerError, match="address") as info:
+        Vectorizer(VectorizerConfig(min_df=1)).fit_transform(["jones@example.org", "www.x.org"])
+    assert info.value.param == "keep_addresses"
+
+
+def test_a_file_from_before_the_address_rule_keeps_addresses() -> None:
+    vec = Vectorizer(VectorizerConfig(keep_addresses=True))
+    vec.fit_transform(rules_texts())
+    arrays = vec.to_arrays()
+    assert arrays["keep_addresses"] and int(arrays["format_version"]) == 3
+    del arrays["keep_addresses"]
+    arrays["format_version"] = np.array(2, dtype=np.int64)
+    again = Vectorizer.from_arrays(arrays)
+    assert again.config.keep_addresses is True and again.config == vec.config
+    dropping = Vectorizer(VectorizerConfig())
+    dropping.fit_transform(rules_texts())
+    assert Vectorizer.from_arrays(dropping.to_arrays()).config.keep_addresses is False
 
 
 def test_a_corpus_of_numbers_says_which_setting_removed_them() -> None:

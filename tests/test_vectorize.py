@@ -117,13 +117,23 @@ def test_stop_words_are_sklearns_list_written_out() -> None:
     assert ENGLISH_STOP_WORDS == tuple(sorted(SK_STOP_WORDS))
     assert SK().stop_words == ENGLISH_STOP_WORDS
     # the default list adds English contractions (none of which scikit-learn's pattern
-    # can produce) and the 14 words spaCy's English list adds
+    # can produce), the 14 words spaCy's English list adds, and MALLET's list but three
+    # pieces of addresses
     added = set(VectorizerConfig().stop_words) - set(ENGLISH_STOP_WORDS)
     assert set(ENGLISH_CONTRACTIONS) <= added
     assert all("'" in w for w in ENGLISH_CONTRACTIONS)
-    assert added - set(ENGLISH_CONTRACTIONS) == set(
+    spacy = set(
         "ca did does doing just make quite really regarding say unless used using various".split()
     )
+    from importlib import resources
+
+    listed = resources.files("topicnmf") / "stopwords" / "english-mallet.txt"
+    mallet = set(listed.read_text("utf-8").split())
+    assert len(mallet) == 523 and {"know", "like", "think", "thanks", "hi"} <= mallet
+    assert added - set(ENGLISH_CONTRACTIONS) == (spacy | mallet) - set(ENGLISH_STOP_WORDS) - {
+        "com", "edu", "uucp"
+    }  # fmt: skip
+    assert not {"com", "edu", "uucp"} & set(VectorizerConfig().stop_words)
 
 
 def test_defaults() -> None:

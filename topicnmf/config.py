@@ -102,9 +102,16 @@ _SPACY_ENGLISH_EXTRA = (
     "unless", "used", "using", "various",
 )  # fmt: skip
 
-# Named stop-word lists. English is scikit-learn's list, the words spaCy's English list
-# adds to it and the contractions above; the others are spaCy's lists (MIT license),
-# shipped in topicnmf/stopwords/ (see its NOTICE).
+# MALLET's English stop list (Apache License 2.0; topicnmf/stopwords/english-mallet.txt, see
+# its NOTICE) adds the words of conversation and correspondence that lead vague topics of
+# their own on forum and mail text ("know", "like", "think", "want", "thanks", "hi") and
+# that split real topics between them. Its three pieces of addresses are left out: the
+# address rule removes addresses whole (keep_addresses=False), and "com" is also a port.
+_MALLET_LEFT_OUT = ("com", "edu", "uucp")
+
+# Named stop-word lists. English is scikit-learn's list with the words spaCy's English list
+# and MALLET's add to it, and the contractions above; the others are spaCy's lists (MIT
+# license), shipped in topicnmf/stopwords/ (see its NOTICE).
 # Chinese, Japanese and Korean have none: their tokens are character pairs.
 STOP_WORD_LISTS: tuple[str, ...] = (
     "english", "danish", "dutch", "finnish", "french", "german", "italian", "norwegian",
@@ -122,6 +129,15 @@ TOKENIZERS: tuple[str, ...] = ("regex", "char-bigram", "jieba")
 DEFAULT_MAX_LINE_DF = 0.005
 
 
+def _words_of(text: str) -> tuple[str, ...]:
+    words = set()
+    for line in text.splitlines():
+        word = line.strip()
+        if word and not word.startswith("#"):
+            words.add(word)
+    return tuple(sorted(words))
+
+
 @functools.cache
 def stop_words_for(language: str) -> tuple[str, ...]:
     """The bundled stop-word list of a language (see :data:`LANGUAGES`), sorted.
@@ -134,6 +150,7 @@ def stop_words_for(language: str) -> tuple[str, ...]:
     name = language.strip().lower()
     if name == "english":
         words = set(ENGLISH_STOP_WORDS) | set(ENGLISH_CONTRACTIONS) | set(_SPACY_ENGLISH_EXTRA)
+        words |= set(_bundled("english-mallet")) - set(_MALLET_LEFT_OUT)
         return tuple(sorted(words))
     if name in _CJK_LANGUAGES:
         return ()
@@ -144,6 +161,11 @@ def stop_words_for(language: str) -> tuple[str, ...]:
             value=language,
             choices=STOP_WORD_LISTS,
         )
+    return _bundled(name)
+
+
+def _bundled(name: str) -> tuple[str, ...]:
+    """The words of the list ``topicnmf/stopwords/<name>.txt``."""
     from importlib import resources
 
     text = (resources.files("topicnmf") / "stopwords" / f"{name}.txt").read_text("utf-8")
@@ -152,7 +174,8 @@ def stop_words_for(language: str) -> tuple[str, ...]:
 
 DEFAULT_STOP_WORDS: tuple[str, ...] = stop_words_for("english")
 """The default stop words: scikit-learn's English list, the 14 words spaCy's English list
-adds to it, and :data:`ENGLISH_CONTRACTIONS`."""
+adds to it, the words MALLET's English list adds (but ``com``, ``edu``, ``uucp``), and
+:data:`ENGLISH_CONTRACTIONS`."""
 
 _NORMS = ("l1", "l2", None)
 
@@ -249,6 +272,11 @@ class VectorizerConfig:
     keep_numbers : bool
         Keep tokens made only of digits (Unicode category N: ``2010``, ``00``, ``½``).
         False drops them (``mp3``, ``x11`` are kept either way).
+    keep_addresses : bool
+        Keep the tokens inside e-mail addresses and web addresses (``jones@cs.example.edu``,
+        ``http://example.org/a.html``, ``www.example.org``; see
+        :mod:`topicnmf.vectorize.addresses`). False drops them: their pieces (``edu``,
+        ``com``, ``http``, user and host names) are not words.
     adjacent_ngrams : bool
         True: an n-gram (and a phrase) is made of tokens that stand next to each other in
         the text, so one never spans a removed stop word, number or short token. False:
@@ -292,6 +320,7 @@ class VectorizerConfig:
     use_idf: bool = True
     smooth_idf: bool = True
     keep_numbers: bool = False
+    keep_addresses: bool = False
     adjacent_ngrams: bool = True
     max_line_df: float | int | None = DEFAULT_MAX_LINE_DF
     phrases: bool = False
@@ -301,8 +330,8 @@ class VectorizerConfig:
 
     @classmethod
     def sklearn_compatible(cls, **changes: Any) -> VectorizerConfig:
-        """scikit-learn's token rules: its pattern and English list, numbers kept, n-grams
-        formed after stop-word removal, no boilerplate removal, no phrases.
+        """scikit-learn's token rules: its pattern and English list, numbers and addresses
+        kept, n-grams formed after stop-word removal, no boilerplate removal, no phrases.
 
         With the weighting settings of a ``TfidfVectorizer`` (``changes``), the vectorizer
         gives exactly its vocabulary, idf and matrix.
@@ -311,6 +340,7 @@ class VectorizerConfig:
             "token_pattern": DEFAULT_TOKEN_PATTERN,
             "stop_words": ENGLISH_STOP_WORDS,
             "keep_numbers": True,
+            "keep_addresses": True,
             "adjacent_ngrams": False,
             "max_line_df": None,
             "phrases": False,
@@ -375,7 +405,7 @@ class VectorizerConfig:
     def validate(self) -> None:
         """Check every setting; raise ``ParameterError`` naming the offending value."""
         for name in ("lowercase", "sublinear_tf", "use_idf", "smooth_idf", "keep_numbers",
-                     "adjacent_ngrams", "phrases"):  # fmt: skip
+                     "keep_addresses", "adjacent_ngrams", "phrases"):  # fmt: skip
             value = getattr(self, name)
             if not _is_bool(value):
                 raise ParameterError(f"{name} must be True or False, got {value!r}", param=name)
@@ -606,15 +636,6 @@ def _only_files(files: list[Path], default: str) -> tuple[str, ...]:
         stacklevel=3,
     )
     return words
-
-
-def _words_of(text: str) -> tuple[str, ...]:
-    words = set()
-    for line in text.splitlines():
-        word = line.strip()
-        if word and not word.startswith("#"):
-            words.add(word)
-    return tuple(sorted(words))
 
 
 def _read_stop_words(path: Path) -> tuple[str, ...]:

@@ -24,7 +24,9 @@ member                 content
                        frequencies, document count and every setting; from its format
                        2 on, every token rule, the boilerplate lines and phrases it
                        found, and the tokens each rule removed (vectorize/arrays.py; a
-                       file without them reads with scikit-learn's rules)
+                       file without them reads with scikit-learn's rules); from its
+                       format 3 on, ``vec_keep_addresses`` (a file without it kept
+                       addresses)
 ``ref_*``              the training documents that contain each topic's top terms
                        (:class:`TrainingIncidence`), so coherence needs no corpus
 ``dominant_count``     int (k,), training documents each topic dominates
@@ -297,6 +299,7 @@ MEMBERS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "vec_smooth_idf": ("b", ()),
     # the token rules (vectorizer format 2; a format 1 file has none of them)
     "vec_keep_numbers": ("b", ()),
+    "vec_keep_addresses": ("b", ()),
     "vec_adjacent_ngrams": ("b", ()),
     "vec_max_line_df": ("i f4 f8", ()),
     "vec_phrases": ("b", ()),
@@ -331,6 +334,7 @@ OPTIONAL_GROUPS = (
     ("ref_n_documents", "ref_columns", "ref_indptr", "ref_docs"),
     ("dominant_count",),
     tuple(name for name in MEMBERS if name.startswith("vec_") and name[4:] in RULE_ARRAYS),
+    ("vec_keep_addresses",),
     ("window_H", "window_of", "window_dynamic", "window_starts", "window_ends"),
     ("tree_parent", "tree_topic", "tree_n_docs", "tree_share", "tree_score", "tree_terms",
      "tree_weights"),

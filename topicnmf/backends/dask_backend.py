@@ -207,6 +207,7 @@ def _count_part(
     terms = counter.strings(seen) if merged is None else [merged[i] for i in seen.tolist()]
     removed = {
         "boilerplate": counter.n_boilerplate,
+        "addresses": counter.n_addresses,
         "numbers": counter.n_numbers,
         "short": counter.n_short,
         "stop_words": counter.n_stop,

@@ -342,7 +342,7 @@ def removal_summary(vectorizer: Any) -> str:
     """One line: what each token rule removed at fit time (only the rules that did).
 
     Tokens for the rules that read tokens (stop words, numbers, one-character tokens,
-    boilerplate lines); occurrences of the terms the document-frequency limits removed.
+    addresses, boilerplate lines); occurrences of the terms the document-frequency limits removed.
     """
     removed = vectorizer.removed
     parts = []
@@ -353,6 +353,8 @@ def removal_summary(vectorizer: Any) -> str:
     ):
         if removed.get(rule):
             parts.append(count(removed[rule], noun))
+    if removed.get("addresses"):
+        parts.append(f"{count(removed['addresses'], 'token')} of e-mail and web addresses")
     if removed.get("boilerplate"):
         parts.append(
             f"{count(removed['boilerplate'], 'token')} of "

@@ -47,6 +47,7 @@ PARAM_OPTIONS: dict[str, str] = {
     "norm": "--norm",
     "use_idf": "--no-idf",
     "keep_numbers": "--keep-numbers",
+    "keep_addresses": "--keep-addresses",
     "max_line_df": "--max-line-df",
     "phrase_min_count": "--phrase-min-count",
     "phrase_threshold": "--phrase-threshold",
@@ -108,6 +109,7 @@ _ADVICE: dict[str, str] = {
     "ngram_range": "lower the first number of --ngram-range",
     "token_pattern": "check --token-pattern",
     "keep_numbers": "add --keep-numbers to keep them",
+    "keep_addresses": "add --keep-addresses to keep them",
     "max_line_df": "raise --max-line-df, or add --keep-boilerplate",
     "tokenizer": "choose another --tokenizer",
     "n_components": "choose a smaller -k",
@@ -547,6 +549,12 @@ def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 "with --sklearn-compatible].",
             ),
             click.option(
+                "--keep-addresses/--drop-addresses",
+                default=None,
+                help="Keep the words inside e-mail and web addresses (jones@cs.example.edu, "
+                "http://..., www....) [default: drop them; keep with --sklearn-compatible].",
+            ),
+            click.option(
                 "--max-line-df",
                 type=CountOrFraction(),
                 help="Boilerplate: remove lines repeated verbatim (signatures, disclaimers, "
@@ -583,7 +591,8 @@ def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 "--sklearn-compatible",
                 is_flag=True,
                 help="scikit-learn's TfidfVectorizer token rules: its token pattern and "
-                "English list, numbers kept, n-grams across removed words, every line kept "
+                "English list, numbers and addresses kept, n-grams across removed words, "
+                "every line kept "
                 "(options given explicitly still apply).",
             ),
             click.option(
@@ -711,6 +720,7 @@ VECTORIZER_KEYS = (
     "language",
     "tokenizer",
     "keep_numbers",
+    "keep_addresses",
     "max_line_df",
     "keep_boilerplate",
     "phrases",
@@ -765,6 +775,7 @@ def vectorizer_config(kw: dict[str, Any]) -> Any:
     if pattern is None and compat and tokenizer == "regex":
         pattern = DEFAULT_TOKEN_PATTERN
     keep_numbers = kw.get("keep_numbers")
+    keep_addresses = kw.get("keep_addresses")
     max_line_df = kw.get("max_line_df")
     if max_line_df is None and not (compat or kw.get("keep_boilerplate")):
         max_line_df = DEFAULT_MAX_LINE_DF
@@ -788,6 +799,7 @@ def vectorizer_config(kw: dict[str, Any]) -> Any:
             norm=None if kw["norm"] == "none" else kw["norm"],
             use_idf=not kw["no_idf"],
             keep_numbers=compat if keep_numbers is None else keep_numbers,
+            keep_addresses=compat if keep_addresses is None else keep_addresses,
             adjacent_ngrams=not compat,
             max_line_df=max_line_df,
             phrases=bool(kw.get("phrases")),

@@ -21,16 +21,18 @@ from topicnmf.packing import pack_strings, unpack_strings
 if TYPE_CHECKING:
     from .vectorizer import Vectorizer
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # Version 1 files were written before the token rules (word rule, numbers, n-gram adjacency,
 # boilerplate, phrases, tokenizers): they read with scikit-learn's rules, which they used.
 _VERSION_1_RULES: dict[str, Any] = {
     "keep_numbers": True,
+    "keep_addresses": True,
     "adjacent_ngrams": False,
     "max_line_df": None,
     "phrases": False,
     "tokenizer": "regex",
 }
+# Version 2 files were written before the address rule: they kept addresses.
 # the arrays a version 2 file adds
 RULE_ARRAYS = (
     "keep_numbers", "adjacent_ngrams", "max_line_df", "phrases", "phrase_min_count",
@@ -38,6 +40,8 @@ RULE_ARRAYS = (
     "boilerplate_documents", "phrase_first_utf8", "phrase_first_offsets", "phrase_second_utf8",
     "phrase_second_offsets", "removed_rules", "removed_tokens",
 )  # fmt: skip
+# the array a version 3 file adds
+ADDRESS_ARRAYS = ("keep_addresses",)
 
 
 def to_arrays(vectorizer: Vectorizer) -> dict[str, np.ndarray]:
@@ -85,6 +89,7 @@ def to_arrays(vectorizer: Vectorizer) -> dict[str, np.ndarray]:
         "use_idf": np.array(cfg.use_idf, dtype=np.bool_),
         "smooth_idf": np.array(cfg.smooth_idf, dtype=np.bool_),
         "keep_numbers": np.array(cfg.keep_numbers, dtype=np.bool_),
+        "keep_addresses": np.array(cfg.keep_addresses, dtype=np.bool_),
         "adjacent_ngrams": np.array(cfg.adjacent_ngrams, dtype=np.bool_),
         # None is stored as -1 (a real count is >= 1, a share > 0).
         "max_line_df": np.array(
@@ -112,7 +117,7 @@ def from_arrays(stored: Mapping[str, np.ndarray]) -> tuple[VectorizerConfig, dic
     ``idf``) stored by :func:`to_arrays`, checked."""
     reader = _ArrayReader(stored)
     version = reader.scalar("format_version", "i")
-    if version not in (1, FORMAT_VERSION):
+    if version not in range(1, FORMAT_VERSION + 1):
         raise ModelFileError(
             f"vectorizer format version {version} is not supported (this topicnmf "
             f"reads versions 1 to {FORMAT_VERSION}); refit the model or upgrade topicnmf"
@@ -208,6 +213,7 @@ def _read_config(reader: _ArrayReader, version: int) -> VectorizerConfig:
             "phrase_min_count": reader.scalar("phrase_min_count", "i"),
             "phrase_threshold": reader.scalar("phrase_threshold", "f"),
             "tokenizer": reader.scalar("tokenizer", "U"),
+            "keep_addresses": reader.scalar("keep_addresses", "b") if version >= 3 else True,
         }
         if pattern == "":
             pattern = None

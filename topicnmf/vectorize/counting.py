@@ -75,7 +75,8 @@ def count_texts(
             chunk, removed = lines.clean(chunk)
             if removed:
                 counter.n_boilerplate += sum(
-                    len(t.key1) + t.n_numbers + t.n_short for t in tokenizer.tokenize([removed])
+                    len(t.key1) + t.n_numbers + t.n_short + t.n_addresses
+                    for t in tokenizer.tokenize([removed])
                 )
         for tokens in tokenizer.tokenize(chunk):
             counter.add(tokens)
@@ -131,6 +132,7 @@ class TermCounter:
         self.n_numbers = 0  # number-only tokens the tokenizer dropped
         self.n_short = 0  # one-character tokens it dropped
         self.n_boilerplate = 0  # tokens of removed boilerplate lines
+        self.n_addresses = 0  # tokens inside e-mail and web addresses the tokenizer dropped
 
     @property
     def n_terms(self) -> int:
@@ -143,6 +145,7 @@ class TermCounter:
         n_rows = len(toks.indptr) - 1
         self.n_numbers += toks.n_numbers
         self.n_short += toks.n_short
+        self.n_addresses += toks.n_addresses
         if self._column_of is not None:
             ids = self.tokens.lookup(toks.key1, toks.key2, toks.strs)
             stop = (ids >= 0) & (ids < self.tokens.n_stop)

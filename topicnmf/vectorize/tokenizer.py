@@ -36,13 +36,15 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from topicnmf.config import VectorizerConfig
+
+from .addresses import address_spans, inside
 
 # Token patterns whose matches are exactly "maximal runs of word characters of at least
 # N characters", mapped to N.  (``\b\w\w+\b`` and ``\w\w+`` match the same strings: the
@@ -84,6 +86,7 @@ class Tokens:
     breaks: np.ndarray | None = None
     n_numbers: int = 0  # number-only tokens dropped
     n_short: int = 0  # one-character tokens dropped
+    n_addresses: int = 0  # tokens inside e-mail and web addresses dropped
     ends_removed: bool = False  # the batch's last token was dropped
 
 
@@ -99,15 +102,17 @@ class Tokenizer(Protocol):
 
 def make_tokenizer(config: VectorizerConfig) -> Tokenizer:
     """The tokenizer for a configuration: the word rule's, a CJK one, or for a pattern the
-    NumPy one when the pattern allows it (and numbers are kept), else ``re``."""
+    NumPy one when the pattern allows it (and numbers and addresses are kept), else ``re``."""
     if config.token_pattern is None:
         from .words import make_word_tokenizer
 
         return make_word_tokenizer(config)
     min_len = RUN_PATTERNS.get(config.token_pattern)
-    if min_len is not None and config.keep_numbers:
+    if min_len is not None and config.keep_numbers and config.keep_addresses:
         return RunTokenizer(config.lowercase, min_len)
-    return RegexTokenizer(config.token_pattern, config.lowercase, config.keep_numbers)
+    return RegexTokenizer(
+        config.token_pattern, config.lowercase, config.keep_numbers, config.keep_addresses
+    )
 
 
 # ------------------------------------------------------------------------ packed keys
@@ -338,6 +343,7 @@ def _in_order(parts: list[Tokens], order: list[int]) -> Tokens:
         breaks=breaks,
         n_numbers=sum(p.n_numbers for p in parts),
         n_short=sum(p.n_short for p in parts),
+        n_addresses=sum(p.n_addresses for p in parts),
     )
 
 
@@ -412,10 +418,14 @@ class RegexTokenizer:
     # matches of a long text are taken this many at a time
     batch_tokens = 1 << 16
 
-    def __init__(self, pattern: str, lowercase: bool, keep_numbers: bool = True) -> None:
+    def __init__(
+        self, pattern: str, lowercase: bool, keep_numbers: bool = True, keep_addresses: bool = True
+    ) -> None:
         self.pattern = re.compile(pattern)
         self.lowercase = lowercase
         self.keep_numbers = keep_numbers
+        self.keep_addresses = keep_addresses
+        self._group = 1 if self.pattern.groups == 1 else 0
 
     def tokenize(self, texts: list[str]) -> Iterator[Tokens]:
         """Tokens of ``texts``; the matches of a text longer than :data:`PIECE_CHARS` in
@@ -424,24 +434,49 @@ class RegexTokenizer:
 
     def _batch(self, texts: list[str]) -> Tokens:
         findall = self.pattern.findall
-        token_lists = [findall(t.lower() if self.lowercase else t) for t in texts]
-        return _string_tokens(token_lists, self.keep_numbers)
+        if self.lowercase:
+            texts = [t.lower() for t in texts]
+        if self.keep_addresses:
+            return _string_tokens([findall(t) for t in texts], self.keep_numbers)
+        token_lists, flag_lists = [], []
+        for text in texts:
+            spans = address_spans(text)
+            if not len(spans[0]):
+                token_lists.append(findall(text))
+                flag_lists.append(None)
+                continue
+            tokens, flags = self._matches(self.pattern.finditer(text), spans)
+            token_lists.append(tokens)
+            flag_lists.append(flags)
+        return _string_tokens(token_lists, self.keep_numbers, flag_lists)
+
+    def _matches(
+        self, matches: Iterable[re.Match[str]], spans: tuple[np.ndarray, np.ndarray] | None
+    ) -> tuple[list[str], list[bool]]:
+        """The tokens of ``matches``, and which of them lie inside an address (none when
+        ``spans`` is None)."""
+        group = self._group
+        # findall gives "" for a group that did not take part; group() gives None
+        if spans is None:
+            return [m.group(group) or "" for m in matches], []
+        found = [(m.start(), m.group(group) or "") for m in matches]
+        where = np.array([at for at, _ in found], dtype=np.int64)
+        return [token for _, token in found], inside(where, spans).tolist()
 
     def _long(self, text: str) -> Iterator[Tokens]:
         # the pattern may look anywhere in the text (anchors, lookarounds, matches that
         # span whitespace), so the text is not cut: its matches are taken in batches
         if self.lowercase:
             text = text.lower()
-        group = 1 if self.pattern.groups == 1 else 0
+        spans = None if self.keep_addresses else address_spans(text)
         matches = self.pattern.finditer(text)
         continues = False
         ended_removed = False
         while True:
-            # findall gives "" for a group that did not take part; group() gives None
-            batch = [m.group(group) or "" for m in itertools.islice(matches, self.batch_tokens)]
+            batch, flags = self._matches(itertools.islice(matches, self.batch_tokens), spans)
             if continues and not batch:
                 return
-            tokens = _string_tokens([batch], self.keep_numbers)
+            tokens = _string_tokens([batch], self.keep_numbers, None if spans is None else [flags])
             if ended_removed and tokens.breaks is not None and len(tokens.breaks):
                 tokens.breaks[0] = True
             tokens.continues = continues
@@ -457,22 +492,34 @@ def is_number(token: str) -> bool:
     return bool(token) and all(unicodedata.category(c)[0] == "N" for c in token)
 
 
-def _string_tokens(token_lists: list[list[str]], keep_numbers: bool = True) -> Tokens:
+def _string_tokens(
+    token_lists: list[list[str]],
+    keep_numbers: bool = True,
+    addresses: list[list[bool] | None] | None = None,
+) -> Tokens:
+    """Tokens of token strings, per text; ``addresses`` marks (per text, or None for none)
+    the tokens that lie inside an address, which are dropped."""
     n_numbers = 0
+    n_addresses = 0
     breaks = None
     ends_removed = False
-    if not keep_numbers:
+    if not keep_numbers or addresses is not None:
         kept_lists, break_lists = [], []
-        for tokens in token_lists:
+        flag_lists = addresses if addresses is not None else [None] * len(token_lists)
+        for tokens, flags in zip(token_lists, flag_lists, strict=True):
             kept, gaps, gap = [], [], False
-            for token in tokens:
-                if is_number(token):
+            for i, token in enumerate(tokens):
+                if flags is not None and flags[i]:
                     gap = True
+                    n_addresses += 1
+                    continue
+                if not keep_numbers and is_number(token):
+                    gap = True
+                    n_numbers += 1
                     continue
                 kept.append(token)
                 gaps.append(gap)
                 gap = False
-            n_numbers += len(tokens) - len(kept)
             kept_lists.append(kept)
             break_lists.append(gaps)
             ends_removed = gap
@@ -483,5 +530,6 @@ def _string_tokens(token_lists: list[list[str]], keep_numbers: bool = True) -> T
     strs = list(itertools.chain.from_iterable(token_lists))
     zeros = np.zeros(len(strs), dtype=np.uint64)
     return Tokens(
-        indptr, zeros, zeros, strs, breaks=breaks, n_numbers=n_numbers, ends_removed=ends_removed
-    )
+        indptr, zeros, zeros, strs, breaks=breaks, n_numbers=n_numbers,
+        n_addresses=n_addresses, ends_removed=ends_removed,
+    )  # fmt: skip

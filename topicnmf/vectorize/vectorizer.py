@@ -45,7 +45,8 @@ from .words import check_tokenizer, stop_words_as_read
 
 # The rules whose removals fit counts, in the order they apply (Vectorizer.removed).
 REMOVAL_RULES = (
-    "boilerplate", "numbers", "short", "stop_words", "min_df", "max_df", "max_features",
+    "boilerplate", "addresses", "numbers", "short", "stop_words", "min_df", "max_df",
+    "max_features",
 )  # fmt: skip
 
 logger = logging.getLogger("topicnmf")
@@ -238,6 +239,7 @@ class Vectorizer:
         seen = int(totals.sum())
         return {
             "boilerplate": counter.n_boilerplate,
+            "addresses": counter.n_addresses,
             "numbers": counter.n_numbers,
             "short": counter.n_short,
             "stop_words": counter.n_stop,
@@ -286,7 +288,8 @@ class Vectorizer:
         n_docs = counter.n_documents
         if n_docs == 0:
             raise VectorizerError("no documents to vectorize: the corpus is empty")
-        if counter.n_tokens + counter.n_numbers + counter.n_short + counter.n_boilerplate == 0:
+        dropped = counter.n_numbers + counter.n_short + counter.n_addresses
+        if counter.n_tokens + dropped + counter.n_boilerplate == 0:
             what = (
                 "no word of letters or digits"
                 if cfg.token_pattern is None
@@ -296,6 +299,12 @@ class Vectorizer:
                 f"no tokens found in {count(n_docs, 'document')}: "
                 f"{'it is' if n_docs == 1 else 'they are'} empty or {what}",
                 param="token_pattern",
+            )
+        if counter.n_tokens == 0 and counter.n_numbers + counter.n_short == 0 < dropped:
+            raise VectorizerError(
+                f"no terms left: every word of the {count(n_docs, 'document')} is part of an "
+                f"e-mail or web address ({count(counter.n_addresses, 'token')})",
+                param="keep_addresses",
             )
         if counter.n_tokens == 0 and counter.n_numbers + counter.n_short > 0:
             param = "keep_numbers" if counter.n_numbers > 0 and not cfg.keep_numbers else None

@@ -36,6 +36,7 @@ import numpy as np
 from topicnmf.config import VectorizerConfig
 from topicnmf.errors import VectorizerError
 
+from .addresses import address_spans, inside
 from .tokenizer import PIECE_CHARS, Tokens, _by_length, _cut, _in_order, spans_to_tokens
 
 # Character classes of the word rule.
@@ -129,7 +130,7 @@ class WordRule:
 
     Parameters
     ----------
-    lowercase, keep_numbers : bool
+    lowercase, keep_numbers, keep_addresses : bool
         As in :class:`~topicnmf.config.VectorizerConfig`.
     stop_words : tuple of str
         Normalized (:func:`normalize`); its entries with an apostrophe at one end are the
@@ -141,10 +142,16 @@ class WordRule:
     packs = True
 
     def __init__(
-        self, lowercase: bool, keep_numbers: bool, stop_words: tuple[str, ...], bigrams: bool
+        self,
+        lowercase: bool,
+        keep_numbers: bool,
+        stop_words: tuple[str, ...],
+        bigrams: bool,
+        keep_addresses: bool = True,
     ) -> None:
         self.lowercase = lowercase
         self.keep_numbers = keep_numbers
+        self.keep_addresses = keep_addresses
         self.prefixes, self.suffixes = _clitics(stop_words)
         self.bigrams = bigrams
 
@@ -204,14 +211,19 @@ class WordRule:
         np.cumsum((cls == DIGIT) | (cls == UNDERSCORE), out=digits[1:])
         lengths = ends - starts
         number = (digits[ends] - digits[starts]) == lengths
-        dropped_number = number & ~np.bool_(self.keep_numbers)
-        dropped_short = (lengths < MIN_CHARS) & ~dropped_number
-        dropped = dropped_number | dropped_short
+        spans = None if self.keep_addresses else address_spans(text)
+        if spans is None:
+            address = np.zeros(len(starts), dtype=bool)
+        else:
+            address = inside(starts, spans)
+        dropped_number = number & ~np.bool_(self.keep_numbers) & ~address
+        dropped_short = (lengths < MIN_CHARS) & ~dropped_number & ~address
+        dropped = dropped_number | dropped_short | address
         if self.bigrams:
-            starts, lengths, dropped = _with_cjk_pairs(cls == CJK, starts, lengths, dropped)
+            starts, lengths, dropped = _with_cjk_pairs(cls == CJK, starts, lengths, dropped, spans)
         return _assemble(
             texts, text, chars, nonascii, starts, lengths, dropped,
-            int(dropped_number.sum()), int(dropped_short.sum()),
+            int(dropped_number.sum()), int(dropped_short.sum()), int(address.sum()),
         )  # fmt: skip
 
     def _classify(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -259,10 +271,14 @@ class WordRule:
 
 
 def _with_cjk_pairs(
-    cjk: np.ndarray, starts: np.ndarray, lengths: np.ndarray, dropped: np.ndarray
+    cjk: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    dropped: np.ndarray,
+    addresses: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Add the tokens of the CJK runs (overlapping pairs; a lone character alone) to the
-    word tokens, in text order."""
+    word tokens, in text order; the pairs inside ``addresses`` are dropped (uncounted)."""
     pair = np.flatnonzero(cjk[:-1] & cjk[1:])
     flips = np.flatnonzero(cjk[1:] != cjk[:-1]) + 1
     run_starts, run_ends = flips[0::2], flips[1::2]
@@ -273,7 +289,9 @@ def _with_cjk_pairs(
     all_lengths = np.concatenate(
         (lengths, np.full(len(pair), 2, np.int64), np.ones(len(single), np.int64))
     )
-    all_dropped = np.concatenate((dropped, np.zeros(len(pair) + len(single), bool)))
+    added = np.concatenate((pair, single))
+    added_dropped = np.zeros(len(added), bool) if addresses is None else inside(added, addresses)
+    all_dropped = np.concatenate((dropped, added_dropped))
     order = np.argsort(all_starts, kind="stable")
     return all_starts[order], all_lengths[order], all_dropped[order]
 
@@ -288,6 +306,7 @@ def _assemble(
     dropped: np.ndarray,
     n_numbers: int,
     n_short: int,
+    n_addresses: int = 0,
 ) -> Tokens:
     """Tokens (packed where they fit) of the kept runs, with the gaps the dropped ones leave."""
     ends_removed = bool(len(dropped)) and bool(dropped[-1])
@@ -304,7 +323,7 @@ def _assemble(
     indptr, key1, key2, strs = spans_to_tokens(texts, text, chars, starts, lengths, nonascii)
     return Tokens(
         indptr, key1, key2, strs, breaks=breaks, n_numbers=n_numbers, n_short=n_short,
-        ends_removed=ends_removed,
+        n_addresses=n_addresses, ends_removed=ends_removed,
     )  # fmt: skip
 
 
@@ -313,8 +332,14 @@ class JiebaRule(WordRule):
 
     packs = True
 
-    def __init__(self, lowercase: bool, keep_numbers: bool, stop_words: tuple[str, ...]) -> None:
-        super().__init__(lowercase, keep_numbers, stop_words, bigrams=False)
+    def __init__(
+        self,
+        lowercase: bool,
+        keep_numbers: bool,
+        stop_words: tuple[str, ...],
+        keep_addresses: bool = True,
+    ) -> None:
+        super().__init__(lowercase, keep_numbers, stop_words, False, keep_addresses)
         self._cut = jieba_cut()
 
     def _prepare(self, text: str) -> str:
@@ -358,10 +383,11 @@ def stop_words_as_read(config: VectorizerConfig) -> tuple[str, ...]:
 def make_word_tokenizer(config: VectorizerConfig) -> WordRule:
     stop_words = stop_words_as_read(config)
     if config.tokenizer == "jieba":
-        return JiebaRule(config.lowercase, config.keep_numbers, stop_words)
+        return JiebaRule(config.lowercase, config.keep_numbers, stop_words, config.keep_addresses)
     return WordRule(
-        config.lowercase, config.keep_numbers, stop_words, bigrams=config.tokenizer == "char-bigram"
-    )
+        config.lowercase, config.keep_numbers, stop_words,
+        config.tokenizer == "char-bigram", config.keep_addresses,
+    )  # fmt: skip
 
 
 def token_strings(tokens: Tokens) -> Iterable[str]:
