@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from topicnmf.config import (
     DEFAULT_STOP_WORDS,
+    ENGLISH_CONTRACTIONS,
     ENGLISH_STOP_WORDS,
     LANGUAGES,
     STOP_WORD_LISTS,
@@ -169,21 +170,36 @@ def test_new_documents_lose_their_addresses_too() -> None:
 def test_what_is_not_an_address_stays() -> None:
     from topicnmf.vectorize.addresses import address_spans
 
-    for text in [
-        "a @ b",
-        "@property decorates",
-        "user@localhost",
-        "matrix@vector",
-        "see x://y",
-        "a.b.c dotted names",
-        "mailto: nobody",
-        "email me @ noon",
-    ]:
+    for text in ["a @ b", "@property decorates", "user@localhost", "matrix@vector",
+                 "see x://y", "a.b.c dotted names", "mailto: nobody", "email me @ noon",
+                 "y = A@B.T + b", "npm i lodash@4.17.21", "apples@1.50 each",
+                 "10:30 at C:\\path, std::vector"]:  # fmt: skip
         assert len(address_spans(text)[0]) == 0, text
-    text = "mail jones@cs.example.edu. Then http://example.org/a, (www.example.com)"
+    text = ("mail jones@cs.example.edu. Then http://example.org/a, (www.example.com) "
+            "(see http://x.org/wiki/A_(b))then [docs](http://x.org)and mailto:ann@x.org; "
+            "docs.http://x.org/y?q=1&r=2#z.")  # fmt: skip
     found = [text[a:b] for a, b in zip(*address_spans(text), strict=True)]
-    # a sentence's full stop is not part of a domain; a web address runs to whitespace
-    assert found == ["jones@cs.example.edu", "http://example.org/a,", "www.example.com)"]
+    # a sentence's punctuation and a bracket opened before it are not part of an address
+    assert found == ["jones@cs.example.edu", "http://example.org/a", "www.example.com",
+                     "http://x.org/wiki/A_(b)", "http://x.org", "mailto:ann@x.org",
+                     "http://x.org/y?q=1&r=2#z"]  # fmt: skip
+    config = VectorizerConfig(min_df=1, max_df=1.0, stop_words=())
+    _, vocab = vocabulary([text, "then and docs"], config)
+    assert {"then", "and", "docs", "see", "mail"} <= set(vocab)
+    assert not {"mailto", "ann", "wiki", "http", "org"} & set(vocab)
+
+
+def test_addresses_in_text_without_spaces_end_where_the_text_begins() -> None:
+    texts = ["请访问http://shop.com获取更多信息。我们的产品质量很好",
+             "如有问题请联系客服邮箱support@shop.com我们会尽快回复"]  # fmt: skip
+    config = VectorizerConfig(min_df=1, max_df=1.0, tokenizer="char-bigram")
+    vec, vocab = vocabulary(texts, config)
+    assert {"获取", "信息", "产品", "质量", "邮箱", "我们", "回复"} <= set(vocab)
+    assert not {"http", "shop", "com", "support"} & set(vocab)
+    assert vec.removed["addresses"] == 6
+    keeping = VectorizerConfig(min_df=1, max_df=1.0, tokenizer="char-bigram", keep_addresses=True)
+    _, kept = vocabulary(texts, keeping)
+    assert set(kept) - set(vocab) == {"http", "shop", "com", "support"}
 
 
 def test_ngrams_and_phrases_do_not_span_a_dropped_address() -> None:
@@ -202,11 +218,16 @@ def test_a_token_pattern_and_the_cjk_tokenizers_drop_addresses_too() -> None:
     vec, vocab = vocabulary(ADDRESSED, pattern)
     assert not {"edu", "http", "www", "ftp"} & set(vocab) and vec.removed["addresses"] > 0
     assert {"launch", "orbit", "today"} <= set(vocab)
-    texts = ["学习中文 jones@cs.example.edu 很好", "学习日文 http://例子.example.cn/页 好"]
-    vec, vocab = vocabulary(texts, VectorizerConfig(min_df=1, max_df=1.0,
-                                                    tokenizer="char-bigram"))  # fmt: skip
-    assert not {"jones", "cs", "example", "edu", "http", "cn", "例子", "页"} & set(vocab)
-    assert {"学习", "中文", "日文"} <= set(vocab) and vec.removed["addresses"] >= 4
+    # a token that overlaps an address is dropped whole, whatever its start
+    glued = VectorizerConfig(min_df=1, max_df=1.0, token_pattern=r"\S+", stop_words=())
+    _, vocab = vocabulary(["contact:jones@x.org here", "o'brien@x.org there"], glued)
+    assert vocab == ["here", "there"]
+    texts = ["学习中文 jones@cs.example.edu 很好", "学习日文 http://例子.cn/页 好"]
+    config = VectorizerConfig(min_df=1, max_df=1.0, tokenizer="char-bigram")
+    vec, vocab = vocabulary(texts, config)
+    assert not {"jones", "cs", "example", "edu", "http"} & set(vocab)
+    # an address is ASCII: the Chinese host name of the second is read as text
+    assert {"学习", "中文", "日文", "例子"} <= set(vocab) and vec.removed["addresses"] == 5
 
 
 def test_an_address_in_a_long_text_is_dropped() -> None:
@@ -606,3 +627,45 @@ def test_a_model_file_from_before_the_rules_loads_and_assigns(tmp_path: Path) ->
     assert info["vectorizer_fit"] == {
         "removed_tokens": {}, "boilerplate_documents": 0, "boilerplate_lines": [], "phrases": []
     }  # fmt: skip
+
+
+def test_every_way_of_fitting_names_the_rule_that_left_no_term(tmp_path: Path) -> None:
+    from topicnmf.backends.dask_backend import _count_part, global_vectorizer
+    from topicnmf.stream import count_frequencies, vectorizer_from_table
+
+    texts = ["jones@cs.example.edu", "(http://example.org/a.html) 2010"]
+    config = VectorizerConfig(min_df=1)
+    with pytest.raises(VectorizerError, match="e-mail and web addresses") as memory:
+        Vectorizer(config).fit_transform(texts)
+    with pytest.raises(VectorizerError, match="e-mail and web addresses") as stream:
+        vectorizer_from_table(config, count_frequencies(config, texts))
+    parts = [_count_part(texts[:1], config)["summary"], _count_part(texts[1:], config)["summary"]]
+    with pytest.raises(VectorizerError, match="e-mail and web addresses") as dask:
+        global_vectorizer(parts, config)
+    # 10 tokens in addresses and a number: the addresses are what to keep first
+    assert memory.value.param == stream.value.param == dask.value.param == "keep_addresses"
+    folder = tmp_path / "addresses"
+    folder.mkdir()
+    for i, text in enumerate(texts):
+        (folder / f"{i}.txt").write_text(text)
+    for extra in ([], ["--stream"]):
+        result = _cli("fit", folder, "-k", 1, "-m", tmp_path / "m.npz", "--min-df", 1, *extra)
+        assert result.exit_code == 1 and "--keep-addresses" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_english_small_keeps_the_words_that_make_names_and_phrases() -> None:
+    small = stop_words_for("english-small")
+    assert set(small) < set(DEFAULT_STOP_WORDS)
+    assert {"new", "second", "right", "know", "like", "thanks"} & set(small) == set()
+    assert set(ENGLISH_STOP_WORDS) | set(ENGLISH_CONTRACTIONS) <= set(small)
+    texts = ["new york subway map", "the new york subway map", "second amendment rights",
+             "the second amendment rights"]  # fmt: skip
+    _, default = vocabulary(texts, VectorizerConfig(min_df=2, ngram_range=(2, 2)))
+    config = VectorizerConfig(
+        min_df=2, ngram_range=(2, 2), stop_words=resolve_stop_words("english-small")
+    )
+    _, kept = vocabulary(texts, config)
+    assert "subway map" in default and not {"new york", "second amendment"} & set(default)
+    assert {"new york", "second amendment", "subway map"} <= set(kept)
+    assert "english-small" not in LANGUAGES

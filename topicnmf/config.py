@@ -113,12 +113,16 @@ _MALLET_LEFT_OUT = ("com", "edu", "uucp")
 # and MALLET's add to it, and the contractions above; the others are spaCy's lists (MIT
 # license), shipped in topicnmf/stopwords/ (see its NOTICE).
 # Chinese, Japanese and Korean have none: their tokens are character pairs.
+# "english-small" is the English list without MALLET's words (the default of earlier
+# versions): for n-grams and phrases that hold one of them ("new york", "second amendment").
 STOP_WORD_LISTS: tuple[str, ...] = (
-    "english", "danish", "dutch", "finnish", "french", "german", "italian", "norwegian",
-    "polish", "portuguese", "russian", "spanish", "swedish",
+    "english", "english-small", "danish", "dutch", "finnish", "french", "german", "italian",
+    "norwegian", "polish", "portuguese", "russian", "spanish", "swedish",
 )  # fmt: skip
 _CJK_LANGUAGES = ("chinese", "japanese", "korean")
-LANGUAGES: tuple[str, ...] = STOP_WORD_LISTS + _CJK_LANGUAGES
+LANGUAGES: tuple[str, ...] = (
+    tuple(name for name in STOP_WORD_LISTS if name != "english-small") + _CJK_LANGUAGES
+)
 """Values of :meth:`VectorizerConfig.for_language`."""
 
 TOKENIZERS: tuple[str, ...] = ("regex", "char-bigram", "jieba")
@@ -140,7 +144,8 @@ def _words_of(text: str) -> tuple[str, ...]:
 
 @functools.cache
 def stop_words_for(language: str) -> tuple[str, ...]:
-    """The bundled stop-word list of a language (see :data:`LANGUAGES`), sorted.
+    """A bundled stop-word list (see :data:`STOP_WORD_LISTS`: a language of
+    :data:`LANGUAGES`, or ``english-small``), sorted.
 
     Raises
     ------
@@ -148,9 +153,10 @@ def stop_words_for(language: str) -> tuple[str, ...]:
         With ``param="stop_words"`` and ``choices``, for an unknown language.
     """
     name = language.strip().lower()
-    if name == "english":
+    if name in ("english", "english-small"):
         words = set(ENGLISH_STOP_WORDS) | set(ENGLISH_CONTRACTIONS) | set(_SPACY_ENGLISH_EXTRA)
-        words |= set(_bundled("english-mallet")) - set(_MALLET_LEFT_OUT)
+        if name == "english":
+            words |= set(_bundled("english-mallet")) - set(_MALLET_LEFT_OUT)
         return tuple(sorted(words))
     if name in _CJK_LANGUAGES:
         return ()

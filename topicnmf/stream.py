@@ -38,7 +38,8 @@ from topicnmf.errors import CorpusError, ParameterError, TopicNMFWarning, Vector
 from topicnmf.nmf import fit_nmf
 from topicnmf.nmf._online import OnlineNMF
 from topicnmf.vectorize import Vectorizer
-from topicnmf.vectorize.counting import chunks, count_texts, merge_equal_terms
+from topicnmf.vectorize.counting import TokenTally, chunks, count_texts, merge_equal_terms
+from topicnmf.vectorize.vectorizer import check_tokens
 
 __all__ = [
     "FrequencyTable",
@@ -85,6 +86,7 @@ class FrequencyTable:
         self.total = np.zeros(1024, dtype=np.float64)
         self.n_documents = 0
         self.n_tokens = 0
+        self.tally = TokenTally()  # what tokenizing found and dropped, for error messages
         self.pruned_floor = 0  # largest document frequency ever dropped
         self.n_pruned = 0  # times the budget was hit
 
@@ -157,6 +159,7 @@ def count_frequencies(
         terms = counter.strings(seen) if merged is None else [merged[i] for i in seen.tolist()]
         table.add(terms, df[seen], total[seen], len(chunk))
         table.n_tokens += counter.n_kept_tokens
+        table.tally.add(counter)
         if on_documents is not None:
             on_documents(table.n_documents)
     return table
@@ -170,6 +173,7 @@ def vectorizer_from_table(config: VectorizerConfig, table: FrequencyTable) -> Ve
         raise VectorizerError("no documents to vectorize: the corpus is empty")
     terms, df, total = table.arrays()
     if not terms:
+        check_tokens(config, table.tally, 0)  # names the rule that removed every token
         raise VectorizerError(
             f"no tokens found in {n_docs} documents: the documents are empty or token_pattern "
             f"{config.token_pattern!r} matches nothing",

@@ -192,7 +192,7 @@ def _count_part(
 
     ``rules`` = (boilerplate lines or None, phrases or None), from :func:`first_passes`.
     """
-    from topicnmf.vectorize.counting import count_texts, merge_equal_terms
+    from topicnmf.vectorize.counting import TokenTally, count_texts, merge_equal_terms
     from topicnmf.vectorize.lines import LineFilter
 
     boilerplate, phrases = rules
@@ -213,8 +213,10 @@ def _count_part(
         "stop_words": counter.n_stop,
     }
     found = (sorted(lines.found), lines.n_documents) if lines is not None else ([], 0)
+    tally = TokenTally()
+    tally.add(counter)
     summary = (terms, df[seen], totals[seen], counter.n_documents, counter.n_tokens)
-    summary += (removed, found)
+    summary += (removed, found, tally)
     return {"counts": counts, "seen": seen, "summary": summary}
 
 
@@ -270,6 +272,13 @@ def global_vectorizer(
     ids: dict[str, int] = {}
     inverse = np.array([ids.setdefault(t, len(ids)) for p in parts for t in p[0]], dtype=np.int64)
     if not len(inverse):
+        from topicnmf.vectorize.counting import TokenTally
+        from topicnmf.vectorize.vectorizer import check_tokens
+
+        tally = TokenTally()
+        for p in parts:
+            tally.add(p[7])
+        check_tokens(config, tally, 0)  # names the rule that removed every token
         raise VectorizerError(
             "no term found in the documents (all empty, or only stop words)", param="stop_words"
         )

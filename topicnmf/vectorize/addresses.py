@@ -3,77 +3,130 @@ read as words.
 
 Split into words, an address gives topics their worst terms: ``edu``, ``com``, ``cs``,
 ``www``, ``http``, user names and host names, which co-occur with nothing but other
-addresses. The tokenizers drop the tokens inside an address (``VectorizerConfig.
-keep_addresses`` keeps them) and count them.
+addresses. The tokenizers drop the tokens that overlap an address
+(``VectorizerConfig.keep_addresses`` keeps them) and count them.
 
 An address is found from an anchor that ordinary text rarely holds, then grown to its ends
-(a regular expression run over every character cost as much as the rest of tokenizing):
+(a regular expression tried at every character cost as much as the rest of tokenizing):
 
-* ``@`` with an e-mail local part before it (letters, digits, ``. _ % + -``) and a domain
-  of at least two dot-separated labels after it: ``jones@cs.example.edu``;
-* ``://`` with a scheme of 2 to 16 characters before it, starting with a letter:
-  ``http://``, ``ftp://``, ``file://``;
-* ``www.`` (any case) at the start of a word.
+* ``@`` with an e-mail local part before it (ASCII letters, digits, ``. _ % + -``; a
+  ``mailto:`` before it is taken along) and after it a domain of at least two labels whose
+  last one is two or more ASCII letters: ``jones@cs.example.edu``, not ``A@B.T``,
+  ``lodash@4.17.21`` or ``user@localhost``;
+* ``://`` with a scheme of 2 to 16 ASCII letters, digits and ``+`` before it, starting with
+  a letter: ``http://``, ``ftp://``, ``git+https://``;
+* ``www.`` (in any case) at the start of a word.
 
-A web address ends at whitespace, a quote, ``<``, ``>`` or a backtick; the punctuation it
-takes along gives no tokens anyway.
+An address is made of ASCII characters only, so one written without spaces inside Chinese
+or Japanese text ends where that text begins. A web address ends at whitespace, at a
+character outside ASCII, at a quote, ``<``, ``>`` or a backtick, and at a closing bracket it
+did not open (``(see http://example.org)then`` keeps ``then``); full stops, commas and the
+like at its end are left out.
 """
 
 from __future__ import annotations
 
 import re
+from array import array
+from collections.abc import Iterator
 
 import numpy as np
 
 # What an anchor looks like; "www." in the case forms text usually has.
 _ANCHORS = ("@", "://", "www.", "WWW.", "Www.")
-_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
-_URL_REST = re.compile(r"[^\s<>\"'`]+")
-_LOCAL_CHARS = frozenset("._%+-")
-_SCHEME_CHARS = frozenset("+.-")
+_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_URL_REST = re.compile(r"[!#-&(-;=?-\[\]-_a-~]+")  # printable ASCII but space " ' < > \ `
+_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+")
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+_TRAILING = ".,;:!?*"
 # How far back from an anchor an address may start.
 _MAX_LEFT = 256
 
 
 def _local_start(text: str, at: int) -> int:
-    """Where the e-mail local part ending at ``at`` starts (``at`` when there is none)."""
+    """Where the e-mail local part ending at ``at`` starts (``at`` when there is none),
+    with a ``mailto:`` before it."""
     start = at
     low = max(0, at - _MAX_LEFT)
-    while start > low:
-        c = text[start - 1]
-        if c.isalnum() or c == "_" or c in _LOCAL_CHARS:
-            start -= 1
-        else:
-            break
+    while start > low and text[start - 1] in _LOCAL_CHARS:
+        start -= 1
+    if start >= 7 and text[start - 7 : start].lower() == "mailto:":
+        start -= 7
     return start
+
+
+def _domain_end(text: str, at: int) -> int:
+    """Where the domain starting at ``at`` ends: after its last label of two or more
+    letters (-1 when it has no such label after a first one)."""
+    found = _DOMAIN.match(text, at)
+    if found is None:
+        return -1
+    labels = found.group().split(".")
+    while len(labels) > 1:
+        last = labels[-1]
+        if len(last) >= 2 and last.isalpha():
+            return at + len(".".join(labels))
+        labels.pop()
+    return -1
 
 
 def _scheme_start(text: str, at: int) -> int:
     """Where the URL scheme ending at ``at`` starts, or -1 when there is none."""
     start = at
     low = max(0, at - 16)
-    while start > low:
-        c = text[start - 1]
-        if c.isascii() and (c.isalnum() or c in _SCHEME_CHARS):
-            start -= 1
-        else:
-            break
-    while start < at and not (text[start].isascii() and text[start].isalpha()):
+    while start > low and text[start - 1] in _SCHEME_CHARS:
+        start -= 1
+    while start < at and not text[start].isalpha():
         start += 1  # a scheme starts with a letter
     return start if at - start >= 2 else -1
 
 
-def _anchors(text: str) -> list[tuple[int, int]]:
-    """Positions and lengths of the anchors in ``text``, in order (``str.find`` scans
-    faster than a regular expression)."""
-    found = []
+def _url_end(text: str, at: int) -> int:
+    """Where the rest of a web address starting at ``at`` ends."""
+    rest = _URL_REST.match(text, at)
+    if rest is None:
+        return at
+    end = rest.end()
+    opened: list[str] = []
+    for i in range(at, end):
+        c = text[i]
+        if c in "([{":
+            opened.append(c)
+        elif c in _CLOSING:
+            if not opened or opened[-1] != _CLOSING[c]:
+                end = i  # a bracket opened before the address
+                break
+            opened.pop()
+    while end > at and text[end - 1] in _TRAILING:
+        end -= 1
+    return end
+
+
+def _anchors(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and lengths of the anchors in ``text``, in order (``str.find`` scans faster
+    than a regular expression; compact arrays, as a text can hold millions of ``@``)."""
+    positions = []
+    lengths = []
     for anchor in _ANCHORS:
+        found = array("q")
         at = text.find(anchor)
         while at >= 0:
-            found.append((at, len(anchor)))
+            found.append(at)
             at = text.find(anchor, at + 1)
-    found.sort()
-    return found
+        positions.append(np.frombuffer(found, dtype=np.int64))
+        lengths.append(np.full(len(found), len(anchor), dtype=np.int64))
+    where = np.concatenate(positions)
+    order = np.argsort(where, kind="stable")
+    return where[order], np.concatenate(lengths)[order]
+
+
+def _in_blocks(positions: np.ndarray, lengths: np.ndarray) -> Iterator[tuple[int, int]]:
+    """The anchors as Python ints, a block at a time (not one list of millions)."""
+    for i in range(0, len(positions), 65536):
+        yield from zip(
+            positions[i : i + 65536].tolist(), lengths[i : i + 65536].tolist(), strict=True
+        )
 
 
 def address_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -83,19 +136,21 @@ def address_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     -------
     starts, ends : numpy.ndarray of int64
     """
-    starts: list[int] = []
-    ends: list[int] = []
+    starts = array("q")
+    ends = array("q")
     last_end = 0
-    for at, length in _anchors(text):
+    positions, lengths = _anchors(text)
+    for at, length in _in_blocks(positions, lengths):
         if at < last_end:
             continue  # inside the address found last
         kind = text[at]
         if kind == "@":
             start = _local_start(text, at)
-            domain = _DOMAIN.match(text, at + 1)
-            if start == at or domain is None:
+            if start == at:
                 continue
-            end = domain.end()
+            end = _domain_end(text, at + 1)
+            if end < 0:
+                continue
         else:
             if kind == ":":
                 start = _scheme_start(text, at)
@@ -105,39 +160,22 @@ def address_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
                 start = at
                 if at > 0:
                     before = text[at - 1]
-                    if before.isalnum() or before in "_.-/":
+                    if before.isalnum() or before in "_.-/@":
                         continue
-            rest = _URL_REST.match(text, at + length)
-            if rest is None:
-                continue
-            end = rest.end()
-        start = max(start, last_end)
-        starts.append(start)
+            end = _url_end(text, at + length)  # may be the anchor's end: "http://例子.cn"
+        starts.append(max(start, last_end))
         ends.append(end)
         last_end = end
-    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+    return np.frombuffer(starts, dtype=np.int64), np.frombuffer(ends, dtype=np.int64)
 
 
-def inside(positions: np.ndarray, spans: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Which of ``positions`` (character offsets) lie inside one of ``spans``."""
-    starts, ends = spans
-    if not len(starts):
-        return np.zeros(len(positions), dtype=bool)
-    which = np.searchsorted(starts, positions, side="right") - 1
-    return (which >= 0) & (positions < ends[np.maximum(which, 0)])
-
-
-def blank_addresses(text: str) -> tuple[str, list[str]]:
-    """``text`` with each address replaced by one space, and the addresses removed."""
-    starts, ends = address_spans(text)
-    if not len(starts):
-        return text, []
-    parts: list[str] = []
-    removed: list[str] = []
-    last = 0
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        parts.append(text[last:a])
-        removed.append(text[a:b])
-        last = b
-    parts.append(text[last:])
-    return " ".join(parts), removed
+def overlapping(
+    starts: np.ndarray, ends: np.ndarray, spans: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Which of the tokens ``[starts, ends)`` (character offsets) overlap one of ``spans``."""
+    span_starts, span_ends = spans
+    if not len(span_starts):
+        return np.zeros(len(starts), dtype=bool)
+    # the last span that starts before the token ends
+    which = np.searchsorted(span_starts, ends, side="left") - 1
+    return (which >= 0) & (starts < span_ends[np.maximum(which, 0)])

@@ -17,6 +17,7 @@ counted once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -81,6 +82,24 @@ def count_texts(
         for tokens in tokenizer.tokenize(chunk):
             counter.add(tokens)
     return counter
+
+
+@dataclass
+class TokenTally:
+    """What tokenizing found and dropped, summed over chunks, partitions or passes (a
+    :class:`TermCounter` has the same counts), to say why a vocabulary came out empty."""
+
+    n_documents: int = 0
+    n_tokens: int = 0  # tokens the tokenizer kept, before stop-word removal
+    n_kept_tokens: int = 0  # after it
+    n_numbers: int = 0
+    n_short: int = 0
+    n_addresses: int = 0
+    n_boilerplate: int = 0
+
+    def add(self, counts: TokenTally | TermCounter) -> None:
+        for name in TokenTally.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(counts, name))
 
 
 class TermCounter:

@@ -44,7 +44,7 @@ import numpy as np
 
 from topicnmf.config import VectorizerConfig
 
-from .addresses import address_spans, inside
+from .addresses import address_spans, overlapping
 
 # Token patterns whose matches are exactly "maximal runs of word characters of at least
 # N characters", mapped to N.  (``\b\w\w+\b`` and ``\w\w+`` match the same strings: the
@@ -453,22 +453,23 @@ class RegexTokenizer:
     def _matches(
         self, matches: Iterable[re.Match[str]], spans: tuple[np.ndarray, np.ndarray] | None
     ) -> tuple[list[str], list[bool]]:
-        """The tokens of ``matches``, and which of them lie inside an address (none when
+        """The tokens of ``matches``, and which of them overlap an address (none when
         ``spans`` is None)."""
         group = self._group
         # findall gives "" for a group that did not take part; group() gives None
         if spans is None:
             return [m.group(group) or "" for m in matches], []
-        found = [(m.start(), m.group(group) or "") for m in matches]
-        where = np.array([at for at, _ in found], dtype=np.int64)
-        return [token for _, token in found], inside(where, spans).tolist()
+        found = [(m.span(), m.group(group) or "") for m in matches]
+        where = np.array([span for span, _ in found], dtype=np.int64).reshape(-1, 2)
+        flags = overlapping(where[:, 0], where[:, 1], spans)
+        return [token for _, token in found], flags.tolist()
 
     def _long(self, text: str) -> Iterator[Tokens]:
         # the pattern may look anywhere in the text (anchors, lookarounds, matches that
         # span whitespace), so the text is not cut: its matches are taken in batches
         if self.lowercase:
             text = text.lower()
-        spans = None if self.keep_addresses else address_spans(text)
+        spans = None if self.keep_addresses else _spans_by_piece(text)
         matches = self.pattern.finditer(text)
         continues = False
         ended_removed = False
@@ -485,6 +486,22 @@ class RegexTokenizer:
             continues = True
 
 
+def _spans_by_piece(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The address spans of a long text, found piece by piece (pieces end after whitespace,
+    which no address holds), so that the anchors of one piece at a time are in memory."""
+    starts, ends = [], []
+    start = 0
+    while start < len(text):
+        end = _cut(text, start, PIECE_CHARS)
+        a, b = address_spans(text[start:end])
+        starts.append(a + start)
+        ends.append(b + start)
+        start = end
+    if not starts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(starts), np.concatenate(ends)
+
+
 def is_number(token: str) -> bool:
     """Whether a token is made only of digits (Unicode category N: ``2010``, ``½``, ``Ⅻ``)."""
     if token.isascii():
@@ -498,7 +515,7 @@ def _string_tokens(
     addresses: list[list[bool] | None] | None = None,
 ) -> Tokens:
     """Tokens of token strings, per text; ``addresses`` marks (per text, or None for none)
-    the tokens that lie inside an address, which are dropped."""
+    the tokens that overlap an address, which are dropped."""
     n_numbers = 0
     n_addresses = 0
     breaks = None

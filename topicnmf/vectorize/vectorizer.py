@@ -32,6 +32,7 @@ from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
 from . import arrays
 from .counting import (
     TermCounter,
+    TokenTally,
     chunks,
     count_texts,
     merge_equal_terms,
@@ -284,54 +285,7 @@ class Vectorizer:
         return idf
 
     def _check_tokens(self, counter: TermCounter, n_seen: int) -> None:
-        cfg = self.config
-        n_docs = counter.n_documents
-        if n_docs == 0:
-            raise VectorizerError("no documents to vectorize: the corpus is empty")
-        dropped = counter.n_numbers + counter.n_short + counter.n_addresses
-        if counter.n_tokens + dropped + counter.n_boilerplate == 0:
-            what = (
-                "no word of letters or digits"
-                if cfg.token_pattern is None
-                else f"token_pattern {cfg.token_pattern!r} matches nothing"
-            )
-            raise VectorizerError(
-                f"no tokens found in {count(n_docs, 'document')}: "
-                f"{'it is' if n_docs == 1 else 'they are'} empty or {what}",
-                param="token_pattern",
-            )
-        if counter.n_tokens == 0 and counter.n_numbers + counter.n_short == 0 < dropped:
-            raise VectorizerError(
-                f"no terms left: every word of the {count(n_docs, 'document')} is part of an "
-                f"e-mail or web address ({count(counter.n_addresses, 'token')})",
-                param="keep_addresses",
-            )
-        if counter.n_tokens == 0 and counter.n_numbers + counter.n_short > 0:
-            param = "keep_numbers" if counter.n_numbers > 0 and not cfg.keep_numbers else None
-            raise VectorizerError(
-                f"no terms left: every token of the {count(n_docs, 'document')} is a "
-                f"number or a single character ({count(counter.n_numbers, 'number')}, "
-                f"{count(counter.n_short, 'one-character token')})",
-                param=param or "token_pattern",
-            )
-        if counter.n_tokens == 0 and counter.n_boilerplate > 0:
-            raise VectorizerError(
-                f"no terms left: every line of the {count(n_docs, 'document')} was removed as "
-                f"boilerplate (max_line_df={cfg.max_line_df!r})",
-                param="max_line_df",
-            )
-        if counter.n_kept_tokens == 0:
-            raise VectorizerError(
-                f"no terms left: every token is a stop word ({count(n_docs, 'document')}, "
-                f"{count(len(cfg.stop_words), 'stop word')})",
-                param="stop_words",
-            )
-        if n_seen == 0:
-            raise VectorizerError(
-                f"no terms left: no document has {cfg.ngram_range[0]} consecutive tokens "
-                f"for ngram_range={cfg.ngram_range!r}",
-                param="ngram_range",
-            )
+        check_tokens(self.config, counter, n_seen)
 
     def _explain_empty(
         self, n_seen: int, not_rare: np.ndarray, not_common: np.ndarray, n_docs: int
@@ -519,3 +473,60 @@ class Vectorizer:
         self.document_frequency = df
         self.n_documents = n_documents
         self._fitted = True
+
+
+def check_tokens(cfg: VectorizerConfig, counter: TermCounter | TokenTally, n_seen: int) -> None:
+    """Raise :class:`VectorizerError` naming the setting that left no term, when tokens,
+    kept tokens or terms (``n_seen``) are missing; see ``Vectorizer.fit_transform``."""
+    n_docs = counter.n_documents
+    if n_docs == 0:
+        raise VectorizerError("no documents to vectorize: the corpus is empty")
+    dropped = counter.n_numbers + counter.n_short + counter.n_addresses
+    if counter.n_tokens + dropped + counter.n_boilerplate == 0:
+        what = (
+            "no word of letters or digits"
+            if cfg.token_pattern is None
+            else f"token_pattern {cfg.token_pattern!r} matches nothing"
+        )
+        raise VectorizerError(
+            f"no tokens found in {count(n_docs, 'document')}: "
+            f"{'it is' if n_docs == 1 else 'they are'} empty or {what}",
+            param="token_pattern",
+        )
+    if counter.n_tokens == 0 and dropped > 0:
+        parts = []
+        if counter.n_addresses:
+            parts.append(f"{count(counter.n_addresses, 'token')} of e-mail and web addresses")
+        if counter.n_numbers:
+            parts.append(count(counter.n_numbers, "number"))
+        if counter.n_short:
+            parts.append(count(counter.n_short, "one-character token"))
+        # the setting to change first: the rule that dropped the most
+        _, param = max(
+            (counter.n_addresses, "keep_addresses"),
+            (counter.n_numbers, "keep_numbers"),
+            (counter.n_short, "token_pattern"),
+        )
+        raise VectorizerError(
+            f"no terms left: every token of the {count(n_docs, 'document')} was dropped "
+            f"({', '.join(parts)})",
+            param=param,
+        )
+    if counter.n_tokens == 0 and counter.n_boilerplate > 0:
+        raise VectorizerError(
+            f"no terms left: every line of the {count(n_docs, 'document')} was removed as "
+            f"boilerplate (max_line_df={cfg.max_line_df!r})",
+            param="max_line_df",
+        )
+    if counter.n_kept_tokens == 0:
+        raise VectorizerError(
+            f"no terms left: every token is a stop word ({count(n_docs, 'document')}, "
+            f"{count(len(cfg.stop_words), 'stop word')})",
+            param="stop_words",
+        )
+    if n_seen == 0:
+        raise VectorizerError(
+            f"no terms left: no document has {cfg.ngram_range[0]} consecutive tokens "
+            f"for ngram_range={cfg.ngram_range!r}",
+            param="ngram_range",
+        )

@@ -36,7 +36,7 @@ import numpy as np
 from topicnmf.config import VectorizerConfig
 from topicnmf.errors import VectorizerError
 
-from .addresses import address_spans, inside
+from .addresses import address_spans, overlapping
 from .tokenizer import PIECE_CHARS, Tokens, _by_length, _cut, _in_order, spans_to_tokens
 
 # Character classes of the word rule.
@@ -215,12 +215,13 @@ class WordRule:
         if spans is None:
             address = np.zeros(len(starts), dtype=bool)
         else:
-            address = inside(starts, spans)
+            address = overlapping(starts, ends, spans)
         dropped_number = number & ~np.bool_(self.keep_numbers) & ~address
         dropped_short = (lengths < MIN_CHARS) & ~dropped_number & ~address
         dropped = dropped_number | dropped_short | address
         if self.bigrams:
-            starts, lengths, dropped = _with_cjk_pairs(cls == CJK, starts, lengths, dropped, spans)
+            # (an address is ASCII: no CJK character is ever inside one)
+            starts, lengths, dropped = _with_cjk_pairs(cls == CJK, starts, lengths, dropped)
         return _assemble(
             texts, text, chars, nonascii, starts, lengths, dropped,
             int(dropped_number.sum()), int(dropped_short.sum()), int(address.sum()),
@@ -271,14 +272,10 @@ class WordRule:
 
 
 def _with_cjk_pairs(
-    cjk: np.ndarray,
-    starts: np.ndarray,
-    lengths: np.ndarray,
-    dropped: np.ndarray,
-    addresses: tuple[np.ndarray, np.ndarray] | None = None,
+    cjk: np.ndarray, starts: np.ndarray, lengths: np.ndarray, dropped: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Add the tokens of the CJK runs (overlapping pairs; a lone character alone) to the
-    word tokens, in text order; the pairs inside ``addresses`` are dropped (uncounted)."""
+    word tokens, in text order."""
     pair = np.flatnonzero(cjk[:-1] & cjk[1:])
     flips = np.flatnonzero(cjk[1:] != cjk[:-1]) + 1
     run_starts, run_ends = flips[0::2], flips[1::2]
@@ -289,9 +286,7 @@ def _with_cjk_pairs(
     all_lengths = np.concatenate(
         (lengths, np.full(len(pair), 2, np.int64), np.ones(len(single), np.int64))
     )
-    added = np.concatenate((pair, single))
-    added_dropped = np.zeros(len(added), bool) if addresses is None else inside(added, addresses)
-    all_dropped = np.concatenate((dropped, added_dropped))
+    all_dropped = np.concatenate((dropped, np.zeros(len(pair) + len(single), bool)))
     order = np.argsort(all_starts, kind="stable")
     return all_starts[order], all_lengths[order], all_dropped[order]
 
