@@ -669,3 +669,50 @@ def test_english_small_keeps_the_words_that_make_names_and_phrases() -> None:
     assert "subway map" in default and not {"new york", "second amendment"} & set(default)
     assert {"new york", "second amendment", "subway map"} <= set(kept)
     assert "english-small" not in LANGUAGES
+
+
+def test_a_grown_update_of_a_model_with_boilerplate_lines_loads(tmp_path: Path) -> None:
+    parent, grown = tmp_path / "parent.npz", tmp_path / "grown.npz"
+    assert _cli("fit", rules_corpus(tmp_path), "-k", 2, "-m", parent, "-q").exit_code == 0
+    new = tmp_path / "new"
+    new.mkdir()
+    for i, text in enumerate(rules_texts(8)):  # half of them with the signature
+        (new / f"n{i}.txt").write_text(text.replace("orbit", "orbit telescopes"))
+    result = _cli("update", "-m", parent, new, "-o", grown, "--vocabulary", "grow", "-q")
+    assert result.exit_code == 0, result.stderr
+    info = json.loads(_cli("info", grown, "--format", "json").stdout)
+    lines = info["vectorizer_fit"]["boilerplate_lines"]
+    assert len(lines) == 2 and info["vectorizer_fit"]["boilerplate_documents"] == 12 + 4
+    assert "telescopes" in _cli("topics", grown, "--top", 50, "--format", "csv").stdout
+
+
+def test_a_word_glued_to_an_address_keeps_its_part_outside() -> None:
+    config = VectorizerConfig(min_df=1, max_df=1.0, stop_words=())
+    texts = ["請訪問http://www.example.cn/page了解", "сайтhttp://x.org далее", "了解 сайт"]
+    vec, vocab = vocabulary(texts, config)
+    assert {"請訪問", "了解", "сайт", "далее"} <= set(vocab)
+    assert not {"http", "www", "example", "cn", "page", "x", "org"} & set(vocab)
+    assert not any("http" in term or "page" in term for term in vocab)
+    # the words wholly inside (www example cn, x org); the cut-off "http" and "page" were
+    # parts of words that are kept
+    assert vec.removed["addresses"] == 5
+
+
+def test_a_streamed_fit_counts_what_each_rule_removed(tmp_path: Path) -> None:
+    corpus = rules_corpus(tmp_path)
+    infos = {}
+    for name, extra in (("memory", ["--keep-boilerplate"]), ("stream", ["--stream"])):
+        model = tmp_path / f"{name}.npz"
+        result = _cli("fit", corpus, "-k", 2, "-m", model, "-o", tmp_path / f"{name}.csv", *extra)
+        assert result.exit_code == 0, result.stderr
+        assert "Removed " in result.stderr and f"Wrote {model}" in result.stderr
+        infos[name] = json.loads(_cli("info", model, "--format", "json").stdout)
+    removed = {k: v["vectorizer_fit"]["removed_tokens"] for k, v in infos.items()}
+    assert removed["stream"] == removed["memory"]
+    assert removed["stream"]["addresses"] > 0 and removed["stream"]["stop_words"] > 0
+
+
+def test_none_cannot_be_combined_with_a_list() -> None:
+    with pytest.raises(ParameterError, match="cannot be combined"):
+        resolve_stop_words("english,none")
+    assert resolve_stop_words("none") == () and resolve_stop_words("NONE") == ()

@@ -595,6 +595,13 @@ def resolve_stop_words(
         if os.path.exists(spec) and spec.strip().lower() not in STOP_WORD_LISTS:
             return _only_files([Path(spec)], default)
         parts = [p.strip() for p in spec.split(",") if p.strip()]
+        if len(parts) > 1 and any(p.lower() == "none" for p in parts):
+            raise ParameterError(
+                f"stop words {spec!r}: 'none' means no stop words and cannot be combined "
+                "with lists or files",
+                param="stop_words",
+                value=spec,
+            )
         lists = [p for p in parts if p.lower() in STOP_WORD_LISTS]
         files = [Path(p) for p in parts if p.lower() not in STOP_WORD_LISTS and p.lower() != "none"]
         for path in files:

@@ -87,6 +87,7 @@ class FrequencyTable:
         self.n_documents = 0
         self.n_tokens = 0
         self.tally = TokenTally()  # what tokenizing found and dropped, for error messages
+        self.boilerplate_documents = 0  # documents that lost a boilerplate line
         self.pruned_floor = 0  # largest document frequency ever dropped
         self.n_pruned = 0  # times the budget was hit
 
@@ -162,6 +163,8 @@ def count_frequencies(
         table.tally.add(counter)
         if on_documents is not None:
             on_documents(table.n_documents)
+    if lines is not None:
+        table.boilerplate_documents = lines.n_documents
     return table
 
 
@@ -190,14 +193,28 @@ def vectorizer_from_table(config: VectorizerConfig, table: FrequencyTable) -> Ve
         )
     order = sorted(keep.tolist(), key=terms.__getitem__)
     keep = np.array(order, dtype=np.int64)
+    after_df = int(total[keep].sum())
     if config.max_features is not None and len(keep) > config.max_features:
         picked = np.sort((-total[keep]).argsort()[: config.max_features])
         keep = keep[picked]
+    tally = table.tally
+    # as Vectorizer.removed; the terms a full vocabulary budget pruned are not counted
+    removed = {
+        "boilerplate": tally.n_boilerplate,
+        "addresses": tally.n_addresses,
+        "numbers": tally.n_numbers,
+        "short": tally.n_short,
+        "stop_words": tally.n_tokens - tally.n_kept_tokens,
+        "min_df": int(total[df < low].sum()),
+        "max_df": int(total[(df >= low) & (df > high)].sum()),
+        "max_features": after_df - int(total[keep].sum()),
+    }
     vectorizer = Vectorizer(config)
     kept_df = df[keep].astype(np.int64)
     vectorizer._set_state(
-        [terms[i] for i in keep.tolist()], kept_df, n_docs, vectorizer._idf(kept_df, n_docs)
-    )
+        [terms[i] for i in keep.tolist()], kept_df, n_docs, vectorizer._idf(kept_df, n_docs),
+        removed=removed,
+    )  # fmt: skip
     return vectorizer
 
 
@@ -712,6 +729,7 @@ def _grown(
     grown._set_state(
         vocabulary, new_df, n_docs, grown._idf(new_df, n_docs),
         boilerplate=list(vec.boilerplate), phrases=vec.phrases,
+        boilerplate_documents=vec.boilerplate_documents + table.boilerplate_documents,
     )  # fmt: skip
     H2 = np.zeros((H.shape[0], len(vocabulary)))
     position = {t: j for j, t in enumerate(vocabulary)}

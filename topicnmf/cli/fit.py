@@ -249,6 +249,12 @@ def fit(
             batch_size=batch_size, passes=passes, max_vocab_memory=max_vocab_memory,
         )  # fmt: skip
         fitted.save(model_out.target)
+        removals = removal_summary(fitted.vectorizer)
+        if removals:
+            report.info(removals)
+        report.info(
+            "Wrote " + ", ".join([path] + [p for p in (output, topics_out) if p and p != "-"])
+        )
         _write_topic_tables(fitted, top, table_out, topics_file)
         return
 

@@ -179,3 +179,26 @@ def overlapping(
     # the last span that starts before the token ends
     which = np.searchsorted(span_starts, ends, side="left") - 1
     return (which >= 0) & (starts < span_ends[np.maximum(which, 0)])
+
+
+def outside(
+    starts: np.ndarray, ends: np.ndarray, spans: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The word tokens ``[starts, ends)`` cut to their parts outside the addresses, and
+    which of them lie wholly inside one (``请访问http://x.org/page了解`` keeps ``请访问`` and
+    ``了解``). An address holds a character that ends a word (``@``, ``:``, ``.``), so a word
+    overlaps at most the end of one address and the start of another."""
+    span_starts, span_ends = spans
+    starts, ends = starts.copy(), ends.copy()
+    if not len(span_starts):
+        return starts, ends, np.zeros(len(starts), dtype=bool)
+    # the address that holds a token's start: the token starts after it
+    first = np.searchsorted(span_starts, starts, side="right") - 1
+    head = (first >= 0) & (starts < span_ends[np.maximum(first, 0)])
+    starts[head] = np.minimum(span_ends[first[head]], ends[head])
+    # the last address that starts within the token: the token ends before it
+    last = np.searchsorted(span_starts, ends, side="left") - 1
+    begins = span_starts[np.maximum(last, 0)]
+    tail = (last >= 0) & (begins >= starts) & (begins < ends)
+    ends[tail] = begins[tail]
+    return starts, ends, ends <= starts

@@ -36,7 +36,7 @@ import numpy as np
 from topicnmf.config import VectorizerConfig
 from topicnmf.errors import VectorizerError
 
-from .addresses import address_spans, overlapping
+from .addresses import address_spans, outside
 from .tokenizer import PIECE_CHARS, Tokens, _by_length, _cut, _in_order, spans_to_tokens
 
 # Character classes of the word rule.
@@ -206,16 +206,15 @@ class WordRule:
         starts, ends = flips[0::2], flips[1::2]
         if apostrophe.any():
             starts, ends = self._clitics(text, apostrophe, starts, ends)
+        if self.keep_addresses:
+            address = np.zeros(len(starts), dtype=bool)
+        else:
+            starts, ends, address = outside(starts, ends, address_spans(text))
         # number-only: digits, and the underscores that group them (1_000)
         digits = np.zeros(len(cls) + 1, dtype=np.int32)
         np.cumsum((cls == DIGIT) | (cls == UNDERSCORE), out=digits[1:])
         lengths = ends - starts
         number = (digits[ends] - digits[starts]) == lengths
-        spans = None if self.keep_addresses else address_spans(text)
-        if spans is None:
-            address = np.zeros(len(starts), dtype=bool)
-        else:
-            address = overlapping(starts, ends, spans)
         dropped_number = number & ~np.bool_(self.keep_numbers) & ~address
         dropped_short = (lengths < MIN_CHARS) & ~dropped_number & ~address
         dropped = dropped_number | dropped_short | address
