@@ -735,3 +735,28 @@ def assert_names_only_real_options(args: list[str], message: str) -> None:
 
 def test_case_ids_are_unique() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
+
+
+def test_too_many_topics_for_the_corpus_is_one_line_and_exit_1_in_memory_and_streamed(
+    tmp_path: Path,
+) -> None:
+    from tests.test_rules import _cli, rules_corpus
+
+    corpus = rules_corpus(tmp_path)  # 24 documents
+    for extra in ([], ["--stream"]):
+        result = _cli("fit", corpus, "-k", 30, "-m", tmp_path / "m.npz", *extra)
+        assert result.exit_code == 1, (extra, result.stderr)
+        assert result.stderr.strip() == (
+            "Error: k=30 topics is more than the 24 documents in the corpus; choose a smaller -k"
+        )
+        assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_broken_json_line_says_where(tmp_path: Path) -> None:
+    from tests.test_rules import _cli
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "a b c"}\n{"text": "unterminated\n')
+    result = _cli("fit", path, "-k", 1, "-m", tmp_path / "m.npz")
+    assert result.exit_code == 1
+    assert "line 2 is not valid JSON (Unterminated string starting at: column 10)" in result.stderr

@@ -709,15 +709,14 @@ def vectorize_training(
 def _check_k(k: int, n_docs: int, n_terms: int) -> None:
     if k > n_docs:
         raise ParameterError(
-            f"k={k} topics is more than the {count(n_docs, 'document')} in the corpus; "
-            f"choose k <= {n_docs:,}",
+            f"k={k} topics is more than the {count(n_docs, 'document')} in the corpus",
             param="n_components",
             value=k,
         )
     if k > n_terms:
         raise ParameterError(
-            f"k={k} topics is more than the {count(n_terms, 'term')} in the vocabulary; "
-            f"choose k <= {n_terms:,} or keep more terms (a lower min_df, a higher max_df)",
+            f"k={k} topics is more than the {count(n_terms, 'term')} in the vocabulary (a "
+            "lower min_df or a higher max_df keeps more terms)",
             param="n_components",
             value=k,
         )

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from topicnmf._text import count
 from topicnmf.config import NMFConfig, VectorizerConfig
 from topicnmf.errors import CorpusError, ParameterError, TopicNMFWarning, VectorizerError
 from topicnmf.nmf import fit_nmf
@@ -332,13 +333,19 @@ class _Reservoir:
 def _initial_H(texts: list[str], vectorizer: Vectorizer, config: NMFConfig) -> np.ndarray:
     """The start of the online fit: an in-memory fit of a sample of the documents."""
     V = vectorizer.transform(texts)
-    if V.nnz == 0 or config.n_components > min(V.shape):
-        raise ParameterError(
-            f"k={config.n_components} topics is more than a sample of {len(texts)} documents "
-            "can start; choose a smaller k",
-            param="n_components",
-            value=config.n_components,
+    k = config.n_components
+    # the corpus, not a setting, decides these (exit 1 from the command line, as in memory)
+    if V.nnz == 0:
+        raise CorpusError(
+            f"none of the {count(len(texts), 'sampled document')} has a word of the vocabulary"
         )
+    if k > min(V.shape):
+        what = (
+            f"the {count(V.shape[0], 'document')} in the corpus"
+            if V.shape[0] < k
+            else f"the {count(V.shape[1], 'term')} in the vocabulary"
+        )
+        raise CorpusError(f"k={k} topics is more than {what}", param="n_components", value=k)
     with warnings.catch_warnings():
         # a start need not converge; the online passes go on from it
         warnings.simplefilter("ignore")

@@ -94,7 +94,11 @@ def parse_jsonl(stream: BinaryIO, opts: Options, where: str) -> Parsed:
         try:
             obj = json.loads(line)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            if isinstance(exc, json.JSONDecodeError):
+                # "Unterminated string starting at" needs its place to be read
+                msg = f"{exc.msg}: column {exc.colno}"
+            else:
+                msg = "nested too deeply"
             raise CorpusError(
                 f"{at} is not valid JSON ({msg}); each line must be one JSON object", path=where
             ) from None
