@@ -716,3 +716,15 @@ def test_none_cannot_be_combined_with_a_list() -> None:
     with pytest.raises(ParameterError, match="cannot be combined"):
         resolve_stop_words("english,none")
     assert resolve_stop_words("none") == () and resolve_stop_words("NONE") == ()
+
+
+def test_a_cut_word_leaves_no_apostrophe_or_piece() -> None:
+    texts = ["write to o'brien@example.com about apples", "d'arcy.smith@example.com wrote",
+             "l'http://example.fr/x ok", "xxdocumentationhttp://x.org word",
+             "x" * 300 + "@example.com zz", "abc+svn://h.org/x yy"]  # fmt: skip
+    vec, vocab = vocabulary(texts, VectorizerConfig(min_df=1, max_df=1.0, stop_words=()))
+    # an apostrophe belongs to an e-mail local part; a word glued to http keeps its head;
+    # another scheme takes its whole run; a long local part is one address
+    assert vocab == ["about", "apples", "ok", "to", "word", "write", "wrote", "xxdocumentation",
+                     "yy", "zz"]  # fmt: skip
+    assert not any("'" in term for term in vocab)

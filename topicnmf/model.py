@@ -716,7 +716,7 @@ def _check_k(k: int, n_docs: int, n_terms: int) -> None:
     if k > n_terms:
         raise ParameterError(
             f"k={k} topics is more than the {count(n_terms, 'term')} in the vocabulary (a "
-            "lower min_df or a higher max_df keeps more terms)",
+            "lower min_df, a higher max_df or max_features keeps more terms)",
             param="n_components",
             value=k,
         )

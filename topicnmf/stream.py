@@ -339,13 +339,12 @@ def _initial_H(texts: list[str], vectorizer: Vectorizer, config: NMFConfig) -> n
         raise CorpusError(
             f"none of the {count(len(texts), 'sampled document')} has a word of the vocabulary"
         )
-    if k > min(V.shape):
-        what = (
-            f"the {count(V.shape[0], 'document')} in the corpus"
-            if V.shape[0] < k
-            else f"the {count(V.shape[1], 'term')} in the vocabulary"
-        )
-        raise CorpusError(f"k={k} topics is more than {what}", param="n_components", value=k)
+    from topicnmf.model import _check_k
+
+    try:
+        _check_k(k, V.shape[0], V.shape[1])
+    except ParameterError as exc:  # the message of an in-memory fit, with its exit code
+        raise CorpusError(str(exc), param="n_components", value=k) from None
     with warnings.catch_warnings():
         # a start need not converge; the online passes go on from it
         warnings.simplefilter("ignore")

@@ -9,12 +9,13 @@ addresses. The tokenizers drop the tokens that overlap an address
 An address is found from an anchor that ordinary text rarely holds, then grown to its ends
 (a regular expression tried at every character cost as much as the rest of tokenizing):
 
-* ``@`` with an e-mail local part before it (ASCII letters, digits, ``. _ % + -``; a
+* ``@`` with an e-mail local part before it (ASCII letters, digits, ``. _ % + - '``; a
   ``mailto:`` before it is taken along) and after it a domain of at least two labels whose
   last one is two or more ASCII letters: ``jones@cs.example.edu``, not ``A@B.T``,
   ``lodash@4.17.21`` or ``user@localhost``;
-* ``://`` with a scheme of 2 to 16 ASCII letters, digits and ``+`` before it, starting with
-  a letter: ``http://``, ``ftp://``, ``git+https://``;
+* ``://`` with a scheme of two or more ASCII letters, digits and ``+`` before it, starting
+  with a letter: ``http://``, ``ftp://``, ``git+https://`` (a word glued to ``http``,
+  ``https``, ``ftp`` or ``file`` keeps its part before them);
 * ``www.`` (in any case) at the start of a word.
 
 An address is made of ASCII characters only, so one written without spaces inside Chinese
@@ -36,20 +37,22 @@ import numpy as np
 _ANCHORS = ("@", "://", "www.", "WWW.", "Www.")
 _DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _URL_REST = re.compile(r"[!#-&(-;=?-\[\]-_a-~]+")  # printable ASCII but space " ' < > \ `
-_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-'")
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+")
 _CLOSING = {")": "(", "]": "[", "}": "{"}
 _TRAILING = ".,;:!?*"
-# How far back from an anchor an address may start.
-_MAX_LEFT = 256
+# Schemes recognized at the end of a longer word ("documentationhttp://" is a word glued
+# to "http"); any other scheme takes the whole run of scheme characters before "://".
+_KNOWN_SCHEMES = ("https", "http", "ftp", "file")
 
 
 def _local_start(text: str, at: int) -> int:
     """Where the e-mail local part ending at ``at`` starts (``at`` when there is none),
     with a ``mailto:`` before it."""
+    # the walk stops at the character before the run (another "@" or a space at most), so
+    # the walks of all anchors together read the text once
     start = at
-    low = max(0, at - _MAX_LEFT)
-    while start > low and text[start - 1] in _LOCAL_CHARS:
+    while start > 0 and text[start - 1] in _LOCAL_CHARS:
         start -= 1
     if start >= 7 and text[start - 7 : start].lower() == "mailto:":
         start -= 7
@@ -74,9 +77,12 @@ def _domain_end(text: str, at: int) -> int:
 def _scheme_start(text: str, at: int) -> int:
     """Where the URL scheme ending at ``at`` starts, or -1 when there is none."""
     start = at
-    low = max(0, at - 16)
-    while start > low and text[start - 1] in _SCHEME_CHARS:
+    while start > 0 and text[start - 1] in _SCHEME_CHARS:
         start -= 1
+    run = text[start:at].lower()
+    for scheme in _KNOWN_SCHEMES:
+        if run.endswith(scheme):
+            return at - len(scheme)
     while start < at and not text[start].isalpha():
         start += 1  # a scheme starts with a letter
     return start if at - start >= 2 else -1

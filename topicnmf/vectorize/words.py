@@ -209,7 +209,18 @@ class WordRule:
         if self.keep_addresses:
             address = np.zeros(len(starts), dtype=bool)
         else:
-            starts, ends, address = outside(starts, ends, address_spans(text))
+            cut_starts, cut_ends, address = outside(starts, ends, address_spans(text))
+            # a cut word loses the apostrophes and underscores at its new ends ("o'" of
+            # "o'brien@..." cannot be left, "l'" of "l'http://...")
+            for r in np.flatnonzero(((cut_starts != starts) | (cut_ends != ends)) & ~address):
+                s, e = int(cut_starts[r]), int(cut_ends[r])
+                while s < e and text[s] in "'_":
+                    s += 1
+                while e > s and text[e - 1] in "'_":
+                    e -= 1
+                cut_starts[r], cut_ends[r] = s, e
+            address |= cut_ends <= cut_starts
+            starts, ends = cut_starts, cut_ends
         # number-only: digits, and the underscores that group them (1_000)
         digits = np.zeros(len(cls) + 1, dtype=np.int32)
         np.cumsum((cls == DIGIT) | (cls == UNDERSCORE), out=digits[1:])
