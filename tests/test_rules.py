@@ -728,3 +728,21 @@ def test_a_cut_word_leaves_no_apostrophe_or_piece() -> None:
     assert vocab == ["about", "apples", "ok", "to", "word", "write", "wrote", "xxdocumentation",
                      "yy", "zz"]  # fmt: skip
     assert not any("'" in term for term in vocab)
+
+
+def test_every_way_of_fitting_counts_the_same_removals() -> None:
+    from topicnmf.backends.dask_backend import _count_part, global_vectorizer
+    from topicnmf.stream import count_frequencies, vectorizer_from_table
+
+    texts = rules_texts() + ["see jones@cs.example.edu in 2010", "x y z 42 shuttle zebra"]
+    config = VectorizerConfig(max_line_df=None, min_df=2, max_df=0.4, max_features=8)
+    memory = Vectorizer(config)
+    memory.fit_transform(texts)
+    stream = vectorizer_from_table(config, count_frequencies(config, texts))
+    parts = [_count_part(texts[:9], config)["summary"], _count_part(texts[9:], config)["summary"]]
+    dask = global_vectorizer(parts, config)
+    assert stream.vocabulary == dask.vocabulary == memory.vocabulary
+    assert stream.removed == dask.removed == memory.removed
+    assert all(memory.removed[rule] > 0 for rule in
+               ("addresses", "numbers", "short", "stop_words", "min_df", "max_df",
+                "max_features"))  # fmt: skip

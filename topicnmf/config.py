@@ -35,6 +35,7 @@ __all__ = [
     "LANGUAGES",
     "LOSSES",
     "NMFConfig",
+    "SKLEARN_RULES",
     "SOLVERS",
     "STOP_WORD_LISTS",
     "SVDS",
@@ -140,6 +141,19 @@ def _words_of(text: str) -> tuple[str, ...]:
         if word and not word.startswith("#"):
             words.add(word)
     return tuple(sorted(words))
+
+
+# The token rules (beside its pattern and stop list) under which scikit-learn's
+# TfidfVectorizer works: VectorizerConfig.sklearn_compatible(), and model files written
+# before the rules existed.
+SKLEARN_RULES: dict[str, Any] = {
+    "keep_numbers": True,
+    "keep_addresses": True,
+    "adjacent_ngrams": False,
+    "max_line_df": None,
+    "phrases": False,
+    "tokenizer": "regex",
+}
 
 
 @functools.cache
@@ -345,12 +359,7 @@ class VectorizerConfig:
         base: dict[str, Any] = {
             "token_pattern": DEFAULT_TOKEN_PATTERN,
             "stop_words": ENGLISH_STOP_WORDS,
-            "keep_numbers": True,
-            "keep_addresses": True,
-            "adjacent_ngrams": False,
-            "max_line_df": None,
-            "phrases": False,
-            "tokenizer": "regex",
+            **SKLEARN_RULES,
         }
         return cls(**{**base, **changes})
 

@@ -479,6 +479,50 @@ def training_gram(W: np.ndarray) -> np.ndarray:
     return (W.T.astype(np.float64) @ W) / max(1, W.shape[0])
 
 
+def reference_columns(H: np.ndarray) -> np.ndarray:
+    """The columns whose training incidence a model stores: every topic's top
+    :data:`REFERENCE_TOP` terms."""
+    return np.unique(np.concatenate([top_indices(row, REFERENCE_TOP) for row in H]))
+
+
+def trained_model(
+    H: np.ndarray,
+    W: np.ndarray,
+    incidence: sp.csr_matrix,
+    *,
+    vectorizer: Vectorizer,
+    nmf_config: NMFConfig,
+    stats: FitStats,
+    recorder: Any,
+    documents: Any,
+    created: str,
+    save_doc_topics: bool,
+    **extra: Any,
+) -> TopicModel:
+    """The model of a fit from its topics and training weights, with what every way of
+    fitting (in memory, tree, Dask) records alike: shares, fingerprint, versions, stored
+    weights, the training incidence of :func:`reference_columns` (``incidence`` holds at
+    least those columns), dominance, sources and ``topic_gram``. ``extra``: the rest of
+    :class:`TopicModel`'s fields (labels, seeds, windows, tree)."""
+    return TopicModel(
+        H=H,
+        vectorizer=vectorizer,
+        nmf_config=nmf_config,
+        topic_share=_topic_share(W, H),
+        stats=stats,
+        fingerprint="sha256:" + recorder.digest.hexdigest(),
+        versions=library_versions(),
+        created=created,
+        doc_ids=list(recorder.ids) if save_doc_topics else None,
+        W=W if save_doc_topics else None,
+        reference=TrainingIncidence.from_matrix(incidence, reference_columns(H)),
+        dominant_count=dominance_counts(W)[0],
+        sources=_training_sources(documents),
+        topic_gram=training_gram(W),
+        **extra,
+    )
+
+
 def normalize_rows(W: np.ndarray) -> np.ndarray:
     """Each row divided by its sum; rows that sum to zero stay zero.
 
@@ -615,27 +659,14 @@ def fit(
     stats.seconds_read_vectorize = round(t1 - t0, 3)
     stats.seconds_nmf = round(t2 - t1, 3)
     stats.seconds_total = round(time.perf_counter() - t0, 3)
-    top_columns = np.unique(np.concatenate([top_indices(row, REFERENCE_TOP) for row in H]))
-    model = TopicModel(
-        H=H,
-        vectorizer=vectorizer,
-        nmf_config=nmf_config,
-        topic_share=_topic_share(W, H),
-        stats=stats,
-        fingerprint="sha256:" + recorder.digest.hexdigest(),
-        versions=library_versions(),
-        created=created,
-        doc_ids=list(recorder.ids) if save_doc_topics else None,
-        W=W if save_doc_topics else None,
-        reference=TrainingIncidence.from_matrix(V, top_columns),
-        dominant_count=dominance_counts(W)[0],
-        sources=_training_sources(documents),
+    model = trained_model(
+        H, W, V, vectorizer=vectorizer, nmf_config=nmf_config, stats=stats, recorder=recorder,
+        documents=documents, created=created, save_doc_topics=save_doc_topics,
         labels=seed_labels(seeds, nmf_config.n_components) if seeds else None,
         seed_topics=seeds,
         seed_strength=float(seed_strength) if seeds else 0.0,
         windows=window_topics,
-        topic_gram=training_gram(W),
-    )
+    )  # fmt: skip
     return FitOutput(
         model=model,
         W=W,

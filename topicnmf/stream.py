@@ -39,8 +39,14 @@ from topicnmf.errors import CorpusError, ParameterError, TopicNMFWarning, Vector
 from topicnmf.nmf import fit_nmf
 from topicnmf.nmf._online import OnlineNMF
 from topicnmf.vectorize import Vectorizer
-from topicnmf.vectorize.counting import TokenTally, chunks, count_texts, merge_equal_terms
-from topicnmf.vectorize.vectorizer import check_tokens
+from topicnmf.vectorize.counting import (
+    TokenTally,
+    chunks,
+    count_texts,
+    term_frequencies,
+    term_strings,
+)
+from topicnmf.vectorize.vectorizer import check_tokens, removal_counts
 
 __all__ = [
     "FrequencyTable",
@@ -152,14 +158,9 @@ def count_frequencies(
     table = FrequencyTable(max_bytes)
     for chunk in chunks(texts):
         counter = count_texts(config, chunk, lines=lines, phrases=phrases)
-        counts, merged = merge_equal_terms(counter.counts(), counter)
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
-        total = np.bincount(
-            counts.indices, weights=counts.data.astype(np.float64), minlength=counts.shape[1]
-        )
+        _, merged, df, total = term_frequencies(counter)
         seen = np.flatnonzero(df)
-        terms = counter.strings(seen) if merged is None else [merged[i] for i in seen.tolist()]
-        table.add(terms, df[seen], total[seen], len(chunk))
+        table.add(term_strings(counter, merged, seen), df[seen], total[seen], len(chunk))
         table.n_tokens += counter.n_kept_tokens
         table.tally.add(counter)
         if on_documents is not None:
@@ -198,18 +199,8 @@ def vectorizer_from_table(config: VectorizerConfig, table: FrequencyTable) -> Ve
     if config.max_features is not None and len(keep) > config.max_features:
         picked = np.sort((-total[keep]).argsort()[: config.max_features])
         keep = keep[picked]
-    tally = table.tally
-    # as Vectorizer.removed; the terms a full vocabulary budget pruned are not counted
-    removed = {
-        "boilerplate": tally.n_boilerplate,
-        "addresses": tally.n_addresses,
-        "numbers": tally.n_numbers,
-        "short": tally.n_short,
-        "stop_words": tally.n_tokens - tally.n_kept_tokens,
-        "min_df": int(total[df < low].sum()),
-        "max_df": int(total[(df >= low) & (df > high)].sum()),
-        "max_features": after_df - int(total[keep].sum()),
-    }
+    # the terms a full vocabulary budget pruned are not counted
+    removed = removal_counts(config, table.tally, df, total, after_df, int(total[keep].sum()))
     vectorizer = Vectorizer(config)
     kept_df = df[keep].astype(np.int64)
     vectorizer._set_state(

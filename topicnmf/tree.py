@@ -325,9 +325,9 @@ def fit_tree(
     TreeOutput
     """
     from topicnmf import model as m
-    from topicnmf.modelfile import FitStats, TrainingIncidence
+    from topicnmf.modelfile import FitStats
     from topicnmf.nmf import NMFConfig, transform
-    from topicnmf.quality import dominance_counts, relative_error
+    from topicnmf.quality import relative_error
 
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ParameterError(f"k must be a whole number >= 1, not {k!r}", param="n_components")
@@ -377,25 +377,10 @@ def fit_tree(
         seconds_nmf=round(t2 - t1, 3),
         seconds_total=round(time.perf_counter() - t0, 3),
     )
-    top_columns = np.unique(np.concatenate([top_indices(row, m.REFERENCE_TOP) for row in H]))
-    model = m.TopicModel(
-        H=H,
-        vectorizer=vectorizer,
-        nmf_config=config,
-        topic_share=share,
-        stats=stats,
-        fingerprint="sha256:" + recorder.digest.hexdigest(),
-        versions=m.library_versions(),
-        created=created,
-        doc_ids=list(recorder.ids) if save_doc_topics else None,
-        W=W if save_doc_topics else None,
-        reference=TrainingIncidence.from_matrix(V, top_columns),
-        dominant_count=dominance_counts(W)[0],
-        sources=m._training_sources(documents),
-        tree=tree,
-        # what `update` needs to weigh the training documents against new ones
-        topic_gram=m.training_gram(W),
-    )
+    model = m.trained_model(
+        H, W, V, vectorizer=vectorizer, nmf_config=config, stats=stats, recorder=recorder,
+        documents=documents, created=created, save_doc_topics=save_doc_topics, tree=tree,
+    )  # fmt: skip
     return TreeOutput(
         model=model,
         tree=tree,

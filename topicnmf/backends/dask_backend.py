@@ -192,31 +192,23 @@ def _count_part(
 
     ``rules`` = (boilerplate lines or None, phrases or None), from :func:`first_passes`.
     """
-    from topicnmf.vectorize.counting import TokenTally, count_texts, merge_equal_terms
+    from topicnmf.vectorize.counting import (
+        TokenTally,
+        count_texts,
+        term_frequencies,
+        term_strings,
+    )
     from topicnmf.vectorize.lines import LineFilter
 
     boilerplate, phrases = rules
     lines = LineFilter(lines=boilerplate) if boilerplate else None
     counter = count_texts(config, texts, lines=lines, phrases=phrases)
-    counts, merged = merge_equal_terms(counter.counts(), counter)
-    df = np.bincount(counts.indices, minlength=counts.shape[1])
-    totals = np.bincount(
-        counts.indices, weights=counts.data.astype(np.float64), minlength=counts.shape[1]
-    )
+    counts, merged, df, totals = term_frequencies(counter)
     seen = np.flatnonzero(df)
-    terms = counter.strings(seen) if merged is None else [merged[i] for i in seen.tolist()]
-    removed = {
-        "boilerplate": counter.n_boilerplate,
-        "addresses": counter.n_addresses,
-        "numbers": counter.n_numbers,
-        "short": counter.n_short,
-        "stop_words": counter.n_stop,
-    }
+    terms = term_strings(counter, merged, seen)
     found = (sorted(lines.found), lines.n_documents) if lines is not None else ([], 0)
-    tally = TokenTally()
-    tally.add(counter)
     summary = (terms, df[seen], totals[seen], counter.n_documents, counter.n_tokens)
-    summary += (removed, found, tally)
+    summary += (found, TokenTally.of(counter))
     return {"counts": counts, "seen": seen, "summary": summary}
 
 
@@ -264,20 +256,20 @@ def global_vectorizer(
 
     Same df limits, tie-breaking of max_features and idf as ``Vectorizer.fit_transform``.
     """
+    from topicnmf.vectorize.counting import TokenTally
+    from topicnmf.vectorize.vectorizer import check_tokens, removal_counts
+
     n_docs = sum(p[3] for p in parts)
     if n_docs == 0:
         raise VectorizerError("no documents to vectorize: the corpus is empty")
+    tally = TokenTally()
+    for p in parts:
+        tally.add(p[6])
     # terms numbered in order of first sight, then sorted (a dict: np.unique on an object
     # array of strings took 1 s on 20 Newsgroups)
     ids: dict[str, int] = {}
     inverse = np.array([ids.setdefault(t, len(ids)) for p in parts for t in p[0]], dtype=np.int64)
     if not len(inverse):
-        from topicnmf.vectorize.counting import TokenTally
-        from topicnmf.vectorize.vectorizer import check_tokens
-
-        tally = TokenTally()
-        for p in parts:
-            tally.add(p[7])
         check_tokens(config, tally, 0)  # names the rule that removed every token
         raise VectorizerError(
             "no term found in the documents (all empty, or only stop words)", param="stop_words"
@@ -306,20 +298,16 @@ def global_vectorizer(
         candidates = candidates[picked]
     vectorizer = Vectorizer(config)
     kept_df = df[candidates]
-    rare = int(totals[(df > 0) & (df < low)].sum())
-    removed = {key: sum(p[5][key] for p in parts) for key in parts[0][5]}
-    removed["min_df"] = rare
-    removed["max_df"] = int(totals.sum()) - rare - after_df
-    removed["max_features"] = after_df - int(totals[candidates].sum())
+    removed = removal_counts(config, tally, df, totals, after_df, int(totals[candidates].sum()))
     vectorizer._set_state(
         [str(t) for t in terms[candidates]],
         kept_df,
         n_docs,
         vectorizer._idf(kept_df, n_docs),
-        boilerplate=sorted({line for p in parts for line in p[6][0]}),
+        boilerplate=sorted({line for p in parts for line in p[5][0]}),
         phrases=rules[1],
         removed=removed,
-        boilerplate_documents=sum(p[6][1] for p in parts),
+        boilerplate_documents=sum(p[5][1] for p in parts),
     )
     return vectorizer
 
@@ -415,17 +403,13 @@ def initialize(
     client: Any, blocks: list[Any], shape: tuple[int, int], mean: float, config: NMFConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """W and H of the single-process start (``topicnmf.nmf.initialize``), W on the client."""
-    from topicnmf.nmf._init import nndsvd_factors
+    from topicnmf.nmf._init import nndsvd_factors, random_factors
 
     n, m = shape
     k = config.n_components
     dtype = np.dtype(config.dtype)
     if config.init == "random":
-        rng = np.random.RandomState(config.seed)
-        avg = math.sqrt(mean / k)
-        H = np.abs(avg * rng.standard_normal(size=(k, m))).astype(dtype)
-        W = np.abs(avg * rng.standard_normal(size=(n, k))).astype(dtype)
-        return W, H
+        return random_factors(n, m, config, mean, dtype)
     blocks64 = [client.submit(_as64, b, pure=False) for b in blocks]
     U, S, Vt = distributed_svd(client, blocks64, k, m, config.seed)
     del blocks64
@@ -713,7 +697,7 @@ def fit(
     _, H, _ = M.order_topics(W_best, H)
     del W_best, parts
     H = M.scale_topics(H).astype(np.float32, copy=False)
-    top_columns = np.unique(np.concatenate([M.top_indices(row, M.REFERENCE_TOP) for row in H]))
+    top_columns = M.reference_columns(H)
     parts = client.gather(
         [client.submit(_final_part, b, H, nmf_config, top_columns, pure=False) for b in blocks]
     )
@@ -736,22 +720,10 @@ def fit(
     stats.seconds_nmf = round(t2 - t1, 3)
     stats.seconds_total = round(time.perf_counter() - t0, 3)
     del history
-    model = M.TopicModel(
-        H=H,
-        vectorizer=vectorizer,
-        nmf_config=nmf_config,
-        topic_share=M._topic_share(W, H),
-        stats=stats,
-        fingerprint="sha256:" + recorder.digest.hexdigest(),
-        versions=M.library_versions(),
-        created=created,
-        doc_ids=list(recorder.ids) if save_doc_topics else None,
-        W=W if save_doc_topics else None,
-        reference=M.TrainingIncidence.from_matrix(incidence, top_columns),
-        dominant_count=M.dominance_counts(W)[0],
-        sources=M._training_sources(documents),
-        topic_gram=M.training_gram(W),
-    )
+    model = M.trained_model(
+        H, W, incidence, vectorizer=vectorizer, nmf_config=nmf_config, stats=stats,
+        recorder=recorder, documents=documents, created=created, save_doc_topics=save_doc_topics,
+    )  # fmt: skip
     return M.FitOutput(
         model=model,
         W=W,

@@ -26,6 +26,18 @@ DENSE_GRAM = 1000
 SVD_TOL = 1e-10
 
 
+def random_factors(
+    n: int, m: int, config: NMFConfig, mean: float, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """The random start: scikit-learn's draws, in its order (H first, then W), scaled by
+    the mean of the matrix's entries."""
+    rng = np.random.RandomState(config.seed)
+    avg = math.sqrt(mean / config.n_components)
+    H = np.abs(avg * rng.standard_normal(size=(config.n_components, m))).astype(dtype)
+    W = np.abs(avg * rng.standard_normal(size=(n, config.n_components))).astype(dtype)
+    return W, H
+
+
 def initialize_on(ops: SparseOps, config: NMFConfig) -> tuple[np.ndarray, np.ndarray]:
     """Return W (n x k) and H (k x m) as scikit-learn's ``_initialize_nmf`` defines them."""
     X = ops.X
@@ -34,12 +46,7 @@ def initialize_on(ops: SparseOps, config: NMFConfig) -> tuple[np.ndarray, np.nda
     dtype = ops.dtype
     mean = float(X.data.sum(dtype=np.float64)) / (n * m)
     if config.init == "random":
-        # Same draws, in the same order, as scikit-learn: H first, then W.
-        rng = np.random.RandomState(config.seed)
-        avg = math.sqrt(mean / k)
-        H = np.abs(avg * rng.standard_normal(size=(k, m))).astype(dtype)
-        W = np.abs(avg * rng.standard_normal(size=(n, k))).astype(dtype)
-        return W, H
+        return random_factors(n, m, config, mean, dtype)
 
     if config.init == "kmeans":
         from topicnmf.nmf._kmeans import kmeans_init

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from topicnmf._text import count
-from topicnmf.config import VectorizerConfig
+from topicnmf.config import SKLEARN_RULES, VectorizerConfig
 from topicnmf.errors import ModelFileError, ParameterError, VectorizerError
 from topicnmf.packing import pack_strings, unpack_strings
 
@@ -24,14 +24,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 3
 # Version 1 files were written before the token rules (word rule, numbers, n-gram adjacency,
 # boilerplate, phrases, tokenizers): they read with scikit-learn's rules, which they used.
-_VERSION_1_RULES: dict[str, Any] = {
-    "keep_numbers": True,
-    "keep_addresses": True,
-    "adjacent_ngrams": False,
-    "max_line_df": None,
-    "phrases": False,
-    "tokenizer": "regex",
-}
+_VERSION_1_RULES: dict[str, Any] = dict(SKLEARN_RULES)
 # Version 2 files were written before the address rule: they kept addresses.
 # the arrays a version 2 file adds
 RULE_ARRAYS = (

@@ -96,10 +96,46 @@ class TokenTally:
     n_short: int = 0
     n_addresses: int = 0
     n_boilerplate: int = 0
+    n_stop: int = 0  # stop words removed
+
+    @classmethod
+    def of(cls, counts: TokenTally | TermCounter) -> TokenTally:
+        tally = cls()
+        tally.add(counts)
+        return tally
 
     def add(self, counts: TokenTally | TermCounter) -> None:
         for name in TokenTally.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(counts, name))
+
+    def removals(self) -> dict[str, int]:
+        """Tokens each token rule removed: the first entries of ``Vectorizer.removed``."""
+        return {
+            "boilerplate": self.n_boilerplate,
+            "addresses": self.n_addresses,
+            "numbers": self.n_numbers,
+            "short": self.n_short,
+            "stop_words": self.n_stop,
+        }
+
+
+def term_frequencies(
+    counter: TermCounter,
+) -> tuple[sp.csr_matrix, list[str] | None, np.ndarray, np.ndarray]:
+    """The counter's counts with equal terms merged (:func:`merge_equal_terms`: the counts
+    and, when terms were merged, their strings), each term's document frequency and its
+    total count (float64)."""
+    counts, merged = merge_equal_terms(counter.counts(), counter)
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    totals = np.bincount(
+        counts.indices, weights=counts.data.astype(np.float64), minlength=counts.shape[1]
+    )
+    return counts, merged, df, totals
+
+
+def term_strings(counter: TermCounter, merged: list[str] | None, ids: np.ndarray) -> list[str]:
+    """The strings of the terms ``ids`` of :func:`term_frequencies`'s counts."""
+    return counter.strings(ids) if merged is None else [merged[i] for i in ids.tolist()]
 
 
 class TermCounter:

@@ -35,8 +35,9 @@ from .counting import (
     TokenTally,
     chunks,
     count_texts,
-    merge_equal_terms,
     select_columns,
+    term_frequencies,
+    term_strings,
 )
 from .lines import LineCounter, LineFilter
 from .phrases import PairCounter, Phrases
@@ -169,19 +170,12 @@ class Vectorizer:
             phrases = self._detect_phrases(texts, LineFilter(hashes) if hashes else None)
         lines = LineFilter(hashes) if hashes else None
         counter = count_texts(cfg, texts, lines=lines, phrases=phrases)
-        counts, merged_terms = merge_equal_terms(counter.counts(), counter)
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        counts, merged_terms, df, totals = term_frequencies(counter)
         candidates = self._filter_by_df(counter, df)
-        if merged_terms is None:
-            terms = counter.strings(candidates)
-        else:
-            terms = [merged_terms[i] for i in candidates.tolist()]
+        terms = term_strings(counter, merged_terms, candidates)
         order = sorted(range(len(terms)), key=terms.__getitem__)
         candidates = candidates[order]
         terms = [terms[i] for i in order]
-        totals = np.bincount(
-            counts.indices, weights=counts.data.astype(np.float64), minlength=counts.shape[1]
-        )
         after_df = int(totals[candidates].sum())
         if cfg.max_features is not None and len(candidates) > cfg.max_features:
             # scikit-learn sorts the candidates by name, then takes the first
@@ -202,7 +196,9 @@ class Vectorizer:
         self.boilerplate = sorted(lines.found) if lines is not None else []
         self.boilerplate_documents = lines.n_documents if lines is not None else 0
         self.phrases = phrases
-        self.removed = self._removed(counter, totals, df, after_df, int(counts.data.sum()))
+        self.removed = removal_counts(
+            cfg, TokenTally.of(counter), df, totals, after_df, int(counts.data.sum())
+        )
         self._columns = None
         self._index = None
         self._fitted = True
@@ -228,26 +224,6 @@ class Vectorizer:
             for tokens in tokenizer.tokenize(chunk):
                 pairs.add(tokens)
         return pairs.phrases(cfg.phrase_min_count, cfg.phrase_threshold)
-
-    def _removed(
-        self, counter: TermCounter, totals: np.ndarray, df: np.ndarray, after_df: int, kept: int
-    ) -> dict[str, int]:
-        """Tokens (or term occurrences) each rule removed."""
-        cfg = self.config
-        n_docs = counter.n_documents
-        low = cfg.min_df if isinstance(cfg.min_df, int) else cfg.min_df * n_docs
-        rare = int(totals[(df > 0) & (df < low)].sum())
-        seen = int(totals.sum())
-        return {
-            "boilerplate": counter.n_boilerplate,
-            "addresses": counter.n_addresses,
-            "numbers": counter.n_numbers,
-            "short": counter.n_short,
-            "stop_words": counter.n_stop,
-            "min_df": rare,
-            "max_df": seen - rare - after_df,
-            "max_features": after_df - kept,
-        }
 
     def _filter_by_df(self, counter: TermCounter, df: np.ndarray) -> np.ndarray:
         """Ids of the terms whose document frequency is within [min_df, max_df]."""
@@ -473,6 +449,28 @@ class Vectorizer:
         self.document_frequency = df
         self.n_documents = n_documents
         self._fitted = True
+
+
+def removal_counts(
+    config: VectorizerConfig,
+    tally: TokenTally,
+    df: np.ndarray,
+    totals: np.ndarray,
+    after_df: int,
+    kept: int,
+) -> dict[str, int]:
+    """:attr:`Vectorizer.removed`: the tokens each token rule removed, then the occurrences
+    of the terms that min_df, max_df and max_features removed. ``df`` and ``totals``: every
+    term counted (zeros allowed); ``after_df``: the occurrences of the terms within the
+    df limits; ``kept``: of the terms kept."""
+    low = config.min_df if isinstance(config.min_df, int) else config.min_df * tally.n_documents
+    rare = int(totals[(df > 0) & (df < low)].sum())
+    return {
+        **tally.removals(),
+        "min_df": rare,
+        "max_df": int(totals.sum()) - rare - after_df,
+        "max_features": after_df - kept,
+    }
 
 
 def check_tokens(cfg: VectorizerConfig, counter: TermCounter | TokenTally, n_seen: int) -> None:
