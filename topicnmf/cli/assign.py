@@ -16,6 +16,7 @@ from topicnmf.cli.options import (
     batch_size_option,
     corpus_options,
     jobs_option,
+    limit_option,
     load_corpus,
     model_option,
     model_path,
@@ -40,13 +41,7 @@ from topicnmf.cli.topics import load_model
     "--top-topics", type=click.IntRange(min=1), help="Only the N strongest topics per document."
 )
 @batch_size_option
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="Rows shown in the terminal table (0: all); -o and the machine formats get every row.",
-)
+@limit_option(50)
 @jobs_option
 @quiet_option
 @backend_options

@@ -15,12 +15,14 @@ from topicnmf.cli.core import log, set_quiet
 from topicnmf.cli.options import (
     corpus_options,
     jobs_option,
+    limit_option,
     load_corpus,
     model_option,
     model_path,
     output_options,
     pop_corpus_options,
     quiet_option,
+    seed_option,
     usage_errors,
 )
 from topicnmf.cli.output import OutputPlan, Reporter, open_text, print_table
@@ -156,10 +158,7 @@ def _warn(report: Any, what: str) -> None:
     show_default=True,
     help="Resamples of each bin's documents for the 95% interval of a share (0: none).",
 )
-@click.option(
-    "--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,
-    help="Seed of the resampling (the same seed gives the same intervals).",
-)  # fmt: skip
+@seed_option("Seed of the resampling (the same seed gives the same intervals).")
 @click.option(
     "--terms",
     is_flag=True,
@@ -319,17 +318,8 @@ def _trends_table(records: list[dict[str, Any]], n_bins: int, terms: bool) -> No
     show_default=True,
     help="Shuffle the groups N times for a p-value of each log-odds ratio (0: z-scores only).",
 )
-@click.option(
-    "--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,
-    help="Seed of the shuffles.",
-)  # fmt: skip
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=30,
-    show_default=True,
-    help="Rows shown in the terminal table (0: all); -o and the machine formats get every row.",
-)
+@seed_option("Seed of the shuffles.")
+@limit_option(30)
 @jobs_option
 @quiet_option
 def groups(

@@ -27,7 +27,7 @@ from topicnmf.cli.options import (
     quiet_option,
     usage_errors,
 )
-from topicnmf.cli.output import OutputPlan, Reporter, open_text, print_table
+from topicnmf.cli.output import OutputPlan, Reporter, counted_batches, open_text, print_table
 from topicnmf.cli.topics import load_model
 
 DOCS_COLUMNS = ["topic", "label", "rank", "id", "weight", "snippet"]
@@ -153,18 +153,10 @@ def docs(
         weigher(m, backend, jobs) as weigh,
         report.progress("Reading documents") as update,
     ):
-
-        def batches() -> Any:
-            n = 0
-            for batch in documents.iter_batches(batch_size):
-                n += len(batch)
-                update(description=f"Reading documents ({n:,})")
-                yield batch
-
         with usage_errors():
             result = representative_documents(
                 m,
-                batches if documents is not None else None,
+                counted_batches(documents, batch_size, update) if documents is not None else None,
                 top=top,
                 topics=list(topic_ids) or None,
                 min_weight=min_weight,

@@ -321,6 +321,28 @@ batch_size_option = click.option(
 )
 
 
+def seed_option(help: str, default: int = 0) -> Callable[..., Any]:
+    """``--seed``: a seed NumPy accepts, with what it seeds in ``help``."""
+    return click.option(
+        "--seed",
+        type=click.IntRange(min=0, max=2**32 - 1),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def limit_option(default: int) -> Callable[..., Any]:
+    """``--limit``: rows of a terminal table."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=0),
+        default=default,
+        show_default=True,
+        help="Rows shown in the terminal table (0: all); -o and the machine formats get every row.",
+    )
+
+
 def jobs_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--jobs",
@@ -671,12 +693,8 @@ def nmf_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 show_default=True,
                 help="Stop when the loss decreases by less than this fraction.",
             ),
-            click.option(
-                "--seed",
-                type=click.IntRange(min=0, max=2**32 - 1),
-                default=d.seed,
-                show_default=True,
-                help="Random seed (random and kmeans inits; the same seed, the same result).",
+            seed_option(
+                "Random seed (random and kmeans inits; the same seed, the same result).", d.seed
             ),
             click.option(
                 "--alpha-w",

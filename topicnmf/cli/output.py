@@ -354,3 +354,17 @@ class Reporter:
                 prog.update(task, **kwargs)
 
             yield update
+
+
+def counted_batches(documents: Any, batch_size: int, update: Any) -> Any:
+    """A callable giving ``documents`` in batches of ``batch_size``, each one counted on the
+    progress line ``update`` (of :meth:`Reporter.progress`) as it is read."""
+
+    def batches() -> Iterator[list[Any]]:
+        n = 0
+        for batch in documents.iter_batches(batch_size):
+            n += len(batch)
+            update(description=f"Reading documents ({n:,})")
+            yield batch
+
+    return batches

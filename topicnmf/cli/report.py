@@ -24,7 +24,7 @@ from topicnmf.cli.options import (
     quiet_option,
     usage_errors,
 )
-from topicnmf.cli.output import OutputPlan, Reporter
+from topicnmf.cli.output import OutputPlan, Reporter, counted_batches
 from topicnmf.cli.topics import info_rows, load_model, model_info
 from topicnmf.errors import TopicNMFError
 
@@ -163,17 +163,10 @@ def _documents(
     if n == 0 or (documents is None and m.W is None):
         return None
 
-    def batches() -> Any:
-        count = 0
-        for batch in documents.iter_batches(batch_size):
-            count += len(batch)
-            update(description=f"Reading documents ({count:,})")
-            yield batch
-
     with usage_errors():
         result = representative_documents(
             m,
-            batches if documents is not None else None,
+            counted_batches(documents, batch_size, update) if documents is not None else None,
             top=n,
             snippet_chars=0 if no_text else 300,
             n_threads=jobs,

@@ -14,6 +14,7 @@ from topicnmf.cli.options import (
     load_corpus,
     pop_corpus_options,
     quiet_option,
+    seed_option,
     usage_errors,
     vectorizer_config,
     vectorizer_options,
@@ -127,13 +128,7 @@ def show_tree(tree: Any, top: int, max_depth: int | None = None) -> None:
 )
 @corpus_options
 @vectorizer_options
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0, max=2**32 - 1),
-    default=0,
-    show_default=True,
-    help="Seed of the random start of each split (the same seed gives the same tree).",
-)
+@seed_option("Seed of the random start of each split (the same seed gives the same tree).")
 @click.option(
     "-n",
     "--top",
