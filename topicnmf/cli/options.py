@@ -530,10 +530,11 @@ def vectorizer_options(f: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--stop-words",
                 metavar="LIST|FILE[,...]|none",
-                help="Stop words: a list (english, french, german, ...), a file of one word a "
-                "line, or several joined by commas (english,extra.txt adds to the list); none "
-                "for no stop words. A file alone replaces the list, with a warning [default: "
-                "the --language's list].",
+                help="Stop words: a list (english, french, german, ...; english-small: the "
+                "English list without MALLET's words, for n-grams such as 'new york'), a file "
+                "of one word a line, or several joined by commas (english,extra.txt adds to "
+                "the list); none alone for no stop words. A file alone replaces the list, with "
+                "a warning [default: the --language's list].",
             ),
             click.option(
                 "--ngram-range",
