@@ -1072,10 +1072,14 @@ _RULE_FIELDS = {
 }
 
 
-def _select_k_rule(tmp: Path, monkeypatch, name: str) -> None:
-    import topicnmf.vectorize as vec_mod
+def _rule_reaches(monkeypatch, module: str, name: str, command: list) -> None:
+    """Run ``command`` with and without the option of rule ``name``, spying on the
+    Vectorizer that ``module`` builds: the first must get the rule, the second not."""
+    import importlib
+
     from topicnmf.config import stop_words_for
 
+    vec_mod = importlib.import_module(module)
     configs: list = []
     real_vec = vec_mod.Vectorizer
 
@@ -1088,10 +1092,15 @@ def _select_k_rule(tmp: Path, monkeypatch, name: str) -> None:
     args, field, expected = _RULE_FIELDS[name]
     if name == "language":
         expected = stop_words_for("french")
-    ok(["select-k", HOBBIES, "--k", "2", "--runs", 0, "-q", "--format", "csv", *args])
-    ok(["select-k", HOBBIES, "--k", "2", "--runs", 0, "-q", "--format", "csv"])
+    ok([*command, *args])
+    ok(command)
     assert getattr(configs[0], field) == expected, (name, getattr(configs[0], field))
     assert getattr(configs[1], field) != expected, name
+
+
+def _select_k_rule(tmp: Path, monkeypatch, name: str) -> None:
+    command = ["select-k", HOBBIES, "--k", "2", "--runs", 0, "-q", "--format", "csv"]
+    _rule_reaches(monkeypatch, "topicnmf.vectorize", name, command)
 
 
 for _name in _RULE_FIELDS:
@@ -1306,25 +1315,9 @@ def _(tmp, fit):
 
 
 def _tree_rule(tmp: Path, monkeypatch, name: str) -> None:
-    import topicnmf.model as vec_mod  # fit_tree vectorizes through model.py's import
-    from topicnmf.config import stop_words_for
-
-    configs: list = []
-    real_vec = vec_mod.Vectorizer
-
-    class SpyVectorizer(real_vec):  # type: ignore[misc, valid-type]
-        def __init__(self, config, *args, **kwargs):
-            configs.append(config)
-            super().__init__(config, *args, **kwargs)
-
-    monkeypatch.setattr(vec_mod, "Vectorizer", SpyVectorizer)
-    args, field, expected = _RULE_FIELDS[name]
-    if name == "language":
-        expected = stop_words_for("french")
-    ok(["tree", HOBBIES, "-k", 2, "-q", "--format", "csv", *args])
-    ok(["tree", HOBBIES, "-k", 2, "-q", "--format", "csv"])
-    assert getattr(configs[0], field) == expected, (name, getattr(configs[0], field))
-    assert getattr(configs[1], field) != expected, name
+    # fit_tree vectorizes through model.py's import
+    command = ["tree", HOBBIES, "-k", 2, "-q", "--format", "csv"]
+    _rule_reaches(monkeypatch, "topicnmf.model", name, command)
 
 
 for _name in _RULE_FIELDS:
