@@ -16,23 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from tests.helpers import requires_newsgroups
-from topicnmf.cli import cli
+from tests.helpers import ok, requires_newsgroups, run
 
 SPACE = "rocket orbit planet launch astronaut satellite telescope galaxy moon mission".split()
 FOOD = "recipe oven flour butter garlic simmer bake dough pepper onion".split()
-
-
-def run(args, **kw):
-    return CliRunner().invoke(cli, [str(a) for a in args], **kw)
-
-
-def ok(args, **kw):
-    result = run(args, **kw)
-    assert result.exit_code == 0, (args, result.exit_code, result.stderr, result.exception)
-    return result
 
 
 def planted_rows(per_month: int = 40, seed: int = 1) -> list[dict[str, str]]:

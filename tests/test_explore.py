@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
+from tests.helpers import ok, run
 from topicnmf import NMFConfig, VectorizerConfig, fit, load_corpus
-from topicnmf.cli import cli
 from topicnmf.errors import ParameterError
 from topicnmf.explore import documents as docs_module
 from topicnmf.explore.documents import representative_documents, snippet
@@ -30,16 +29,6 @@ from topicnmf.explore.report import classical_mds, js_distances
 from topicnmf.model import TopicModel, normalize_rows
 
 HOBBIES = SAMPLES / "hobbies"
-
-
-def run(args, **kw):
-    return CliRunner().invoke(cli, [str(a) for a in args], **kw)
-
-
-def ok(args, **kw):
-    result = run(args, **kw)
-    assert result.exit_code == 0, (args, result.stderr, result.exception)
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -17,25 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
+from tests.helpers import ok, run
 from tests.test_context import context_checks
 from tests.test_report_context import report_context_checks
 from topicnmf.cli import cli
 
 HOBBIES = SAMPLES / "hobbies"
 NEWS = SAMPLES / "news.csv"
-
-
-def run(args, **kw):
-    return CliRunner().invoke(cli, [str(a) for a in args], **kw)
-
-
-def ok(args, **kw):
-    result = run(args, **kw)
-    assert result.exit_code == 0, (args, result.exit_code, result.stderr, result.exception)
-    return result
 
 
 class Fit:

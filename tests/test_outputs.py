@@ -21,24 +21,13 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
+from tests.helpers import ok, run
 from topicnmf import fileio
-from topicnmf.cli import cli
 from topicnmf.errors import OutputError
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def run(args, **kw):
-    return CliRunner().invoke(cli, [str(a) for a in args], **kw)
-
-
-def ok(args, **kw):
-    result = run(args, **kw)
-    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
-    return result
 
 
 def fails(args, code, fragment, **kw):

@@ -6,21 +6,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from click.testing import CliRunner
 
 from tests.conftest import SAMPLES
+from tests.helpers import ok
 from topicnmf._text import count
-from topicnmf.cli import cli
-
-
-def run(args, **kw):
-    return CliRunner().invoke(cli, [str(a) for a in args], **kw)
-
-
-def ok(args, **kw):
-    result = run(args, **kw)
-    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
-    return result
 
 
 def test_counts_are_grouped_and_in_the_right_number():

@@ -12,20 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
+from tests.helpers import ok, run
 from tests.test_context import FOOD, planted_rows, write_csv
-from topicnmf.cli import cli
-
-
-def run(args, **kw):
-    return CliRunner().invoke(cli, [str(a) for a in args], **kw)
-
-
-def ok(args, **kw):
-    result = run(args, **kw)
-    assert result.exit_code == 0, (args, result.exit_code, result.stderr, result.exception)
-    return result
 
 
 @pytest.fixture(scope="module")

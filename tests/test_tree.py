@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from click.testing import CliRunner
 from scipy.optimize import nnls
 
-from topicnmf.cli import cli
+from tests.helpers import ok, run
 from topicnmf.errors import ModelFileError, TopicNMFWarning
 from topicnmf.model import TopicModel
 from topicnmf.nmf._rank2 import nnls_two_columns, rank1_error, rank2_nmf
@@ -69,16 +68,6 @@ def family_of(doc_id: str) -> str:
 
 def topic_of(doc_id: str) -> str:
     return doc_id.split("/")[1]
-
-
-def run(args, **kw):
-    return CliRunner().invoke(cli, [str(a) for a in args], **kw)
-
-
-def ok(args, **kw):
-    result = run(args, **kw)
-    assert result.exit_code == 0, (args, result.stderr, result.exception)
-    return result
 
 
 @pytest.fixture
