@@ -746,3 +746,22 @@ def test_every_way_of_fitting_counts_the_same_removals() -> None:
     assert all(memory.removed[rule] > 0 for rule in
                ("addresses", "numbers", "short", "stop_words", "min_df", "max_df",
                 "max_features"))  # fmt: skip
+
+
+def test_every_way_of_fitting_explains_df_limits_that_leave_nothing_alike() -> None:
+    from topicnmf.backends.dask_backend import _count_part, global_vectorizer
+    from topicnmf.stream import count_frequencies, vectorizer_from_table
+
+    texts = rules_texts()
+    for config in (VectorizerConfig(min_df=100), VectorizerConfig(min_df=1, max_df=0.01)):
+        errors = []
+        for fit_one in (
+            lambda c: Vectorizer(c).fit_transform(texts),
+            lambda c: vectorizer_from_table(c, count_frequencies(c, texts)),
+            lambda c: global_vectorizer([_count_part(texts, c)["summary"]], c),
+        ):
+            with pytest.raises(VectorizerError) as info:
+                fit_one(config)
+            errors.append((str(info.value), info.value.param))
+        assert errors[0] == errors[1] == errors[2], errors
+        assert errors[0][1] in ("min_df", "max_df") and "no term" in errors[0][0]

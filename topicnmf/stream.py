@@ -46,7 +46,12 @@ from topicnmf.vectorize.counting import (
     term_frequencies,
     term_strings,
 )
-from topicnmf.vectorize.vectorizer import check_tokens, removal_counts
+from topicnmf.vectorize.vectorizer import (
+    check_tokens,
+    most_frequent,
+    removal_counts,
+    within_df_limits,
+)
 
 __all__ = [
     "FrequencyTable",
@@ -184,21 +189,11 @@ def vectorizer_from_table(config: VectorizerConfig, table: FrequencyTable) -> Ve
             f"{config.token_pattern!r} matches nothing",
             param="token_pattern",
         )
-    high = config.max_df if isinstance(config.max_df, int) else config.max_df * n_docs
-    low = config.min_df if isinstance(config.min_df, int) else config.min_df * n_docs
-    keep = np.flatnonzero((df >= low) & (df <= high))
-    if not len(keep):
-        raise VectorizerError(
-            f"no terms left: of {len(terms)} terms none occurs in between min_df="
-            f"{config.min_df!r} and max_df={config.max_df!r} of the {n_docs} documents",
-            param="min_df",
-        )
-    order = sorted(keep.tolist(), key=terms.__getitem__)
-    keep = np.array(order, dtype=np.int64)
+    keep = within_df_limits(config, table.tally, df)
+    keep = np.array(sorted(keep.tolist(), key=terms.__getitem__), dtype=np.int64)
     after_df = int(total[keep].sum())
     if config.max_features is not None and len(keep) > config.max_features:
-        picked = np.sort((-total[keep]).argsort()[: config.max_features])
-        keep = keep[picked]
+        keep = keep[most_frequent(config, keep, total)]
     # the terms a full vocabulary budget pruned are not counted
     removed = removal_counts(config, table.tally, df, total, after_df, int(total[keep].sum()))
     vectorizer = Vectorizer(config)

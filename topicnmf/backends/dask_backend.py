@@ -257,7 +257,12 @@ def global_vectorizer(
     Same df limits, tie-breaking of max_features and idf as ``Vectorizer.fit_transform``.
     """
     from topicnmf.vectorize.counting import TokenTally
-    from topicnmf.vectorize.vectorizer import check_tokens, removal_counts
+    from topicnmf.vectorize.vectorizer import (
+        check_tokens,
+        most_frequent,
+        removal_counts,
+        within_df_limits,
+    )
 
     n_docs = sum(p[3] for p in parts)
     if n_docs == 0:
@@ -282,20 +287,10 @@ def global_vectorizer(
     df = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]).astype(np.float64))
     df = df.astype(np.int64)
     totals = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
-    high = config.max_df if isinstance(config.max_df, int) else config.max_df * n_docs
-    low = config.min_df if isinstance(config.min_df, int) else config.min_df * n_docs
-    candidates = np.flatnonzero((df >= low) & (df <= high))
-    if not len(candidates):
-        raise VectorizerError(
-            f"no term is left: of {len(terms):,} terms in {n_docs:,} documents none has a "
-            f"document frequency within min_df={config.min_df!r} and max_df={config.max_df!r}",
-            param="min_df",
-        )
+    candidates = within_df_limits(config, tally, df)  # in term order, as in memory
     after_df = int(totals[candidates].sum())
     if config.max_features is not None and len(candidates) > config.max_features:
-        # candidates are in term order, as in Vectorizer.fit_transform: same choice of ties
-        picked = np.sort((-totals[candidates]).argsort()[: config.max_features])
-        candidates = candidates[picked]
+        candidates = candidates[most_frequent(config, candidates, totals)]
     vectorizer = Vectorizer(config)
     kept_df = df[candidates]
     removed = removal_counts(config, tally, df, totals, after_df, int(totals[candidates].sum()))

@@ -171,17 +171,14 @@ class Vectorizer:
         lines = LineFilter(hashes) if hashes else None
         counter = count_texts(cfg, texts, lines=lines, phrases=phrases)
         counts, merged_terms, df, totals = term_frequencies(counter)
-        candidates = self._filter_by_df(counter, df)
+        candidates = within_df_limits(cfg, counter, df)
         terms = term_strings(counter, merged_terms, candidates)
         order = sorted(range(len(terms)), key=terms.__getitem__)
         candidates = candidates[order]
         terms = [terms[i] for i in order]
         after_df = int(totals[candidates].sum())
         if cfg.max_features is not None and len(candidates) > cfg.max_features:
-            # scikit-learn sorts the candidates by name, then takes the first
-            # max_features of an (unstable, default-kind) argsort of the negated float64
-            # totals: doing exactly that reproduces its choice among tied terms.
-            picked = np.sort((-totals[candidates]).argsort()[: cfg.max_features])
+            picked = most_frequent(cfg, candidates, totals)
             candidates = candidates[picked]
             terms = [terms[i] for i in picked.tolist()]
 
@@ -225,28 +222,6 @@ class Vectorizer:
                 pairs.add(tokens)
         return pairs.phrases(cfg.phrase_min_count, cfg.phrase_threshold)
 
-    def _filter_by_df(self, counter: TermCounter, df: np.ndarray) -> np.ndarray:
-        """Ids of the terms whose document frequency is within [min_df, max_df]."""
-        cfg = self.config
-        n_docs = counter.n_documents
-        seen = df > 0
-        self._check_tokens(counter, int(seen.sum()))
-        high = cfg.max_df if isinstance(cfg.max_df, int) else cfg.max_df * n_docs
-        low = cfg.min_df if isinstance(cfg.min_df, int) else cfg.min_df * n_docs
-        if high < low:
-            raise VectorizerError(
-                f"no term can be kept: for {count(n_docs, 'document')}, "
-                f"{_show_df('max_df', cfg.max_df, high)} is below "
-                f"{_show_df('min_df', cfg.min_df, low)}",
-                param="min_df",
-            )
-        not_rare = seen & (df >= low)
-        not_common = seen & (df <= high)
-        keep = not_rare & not_common
-        if not keep.any():
-            self._explain_empty(int(seen.sum()), not_rare, not_common, n_docs)
-        return np.flatnonzero(keep)
-
     def _idf(self, df: np.ndarray, n_documents: int) -> np.ndarray:
         if not self.config.use_idf:
             return np.ones(len(df), dtype=np.float64)
@@ -259,33 +234,6 @@ class Vectorizer:
             np.log(idf, out=idf)
         idf += 1.0
         return idf
-
-    def _check_tokens(self, counter: TermCounter, n_seen: int) -> None:
-        check_tokens(self.config, counter, n_seen)
-
-    def _explain_empty(
-        self, n_seen: int, not_rare: np.ndarray, not_common: np.ndarray, n_docs: int
-    ) -> None:
-        cfg = self.config
-        min_text = _describe_df("min_df", cfg.min_df, n_docs)
-        max_text = _describe_df("max_df", cfg.max_df, n_docs)
-        if not not_rare.any():
-            raise VectorizerError(
-                f"no terms left: {_all_terms(n_seen)} in fewer than {min_text}",
-                param="min_df",
-            )
-        if not not_common.any():
-            raise VectorizerError(
-                f"no terms left: {_all_terms(n_seen)} in more than {max_text}",
-                param="max_df",
-            )
-        n_rare = n_seen - int(not_rare.sum())
-        raise VectorizerError(
-            f"no terms left: of {count(n_seen, 'term')}, {n_rare} "
-            f"{'occurs' if n_rare == 1 else 'occur'} in fewer than {min_text} "
-            f"and {n_seen - n_rare} in more than {max_text}",
-            param="min_df",
-        )
 
     # -------------------------------------------------------------- transform
 
@@ -528,3 +476,63 @@ def check_tokens(cfg: VectorizerConfig, counter: TermCounter | TokenTally, n_see
             f"for ngram_range={cfg.ngram_range!r}",
             param="ngram_range",
         )
+
+
+def within_df_limits(
+    config: VectorizerConfig, counts: TermCounter | TokenTally, df: np.ndarray
+) -> np.ndarray:
+    """Ids of the terms seen (``df > 0``) whose document frequency is within [min_df,
+    max_df] of ``counts.n_documents``; a :class:`VectorizerError` naming the setting when
+    there is none, as for every way of fitting (in memory, streamed, on Dask)."""
+    n_docs = counts.n_documents
+    seen = df > 0
+    check_tokens(config, counts, int(seen.sum()))
+    high = config.max_df if isinstance(config.max_df, int) else config.max_df * n_docs
+    low = config.min_df if isinstance(config.min_df, int) else config.min_df * n_docs
+    if high < low:
+        raise VectorizerError(
+            f"no term can be kept: for {count(n_docs, 'document')}, "
+            f"{_show_df('max_df', config.max_df, high)} is below "
+            f"{_show_df('min_df', config.min_df, low)}",
+            param="min_df",
+        )
+    not_rare = seen & (df >= low)
+    not_common = seen & (df <= high)
+    keep = not_rare & not_common
+    if not keep.any():
+        _explain_empty(config, int(seen.sum()), not_rare, not_common, n_docs)
+    return np.flatnonzero(keep)
+
+
+def most_frequent(
+    config: VectorizerConfig, candidates: np.ndarray, totals: np.ndarray
+) -> np.ndarray:
+    """Positions in ``candidates`` (term ids in the order of the terms' names) of the
+    ``max_features`` most frequent. scikit-learn takes the first max_features of an
+    (unstable, default-kind) argsort of the negated float64 totals: doing exactly that
+    reproduces its choice among tied terms."""
+    return np.sort((-totals[candidates]).argsort()[: config.max_features])
+
+
+def _explain_empty(
+    config: VectorizerConfig, n_seen: int, not_rare: np.ndarray, not_common: np.ndarray, n_docs: int
+) -> None:
+    min_text = _describe_df("min_df", config.min_df, n_docs)
+    max_text = _describe_df("max_df", config.max_df, n_docs)
+    if not not_rare.any():
+        raise VectorizerError(
+            f"no terms left: {_all_terms(n_seen)} in fewer than {min_text}",
+            param="min_df",
+        )
+    if not not_common.any():
+        raise VectorizerError(
+            f"no terms left: {_all_terms(n_seen)} in more than {max_text}",
+            param="max_df",
+        )
+    n_rare = n_seen - int(not_rare.sum())
+    raise VectorizerError(
+        f"no terms left: of {count(n_seen, 'term')}, {n_rare} "
+        f"{'occurs' if n_rare == 1 else 'occur'} in fewer than {min_text} "
+        f"and {n_seen - n_rare} in more than {max_text}",
+        param="min_df",
+    )
