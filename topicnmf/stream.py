@@ -35,7 +35,7 @@ import numpy as np
 
 from topicnmf._text import count
 from topicnmf.config import NMFConfig, VectorizerConfig
-from topicnmf.errors import CorpusError, ParameterError, TopicNMFWarning, VectorizerError
+from topicnmf.errors import CorpusError, ParameterError, TopicNMFWarning
 from topicnmf.nmf import fit_nmf
 from topicnmf.nmf._online import OnlineNMF
 from topicnmf.vectorize import Vectorizer
@@ -47,7 +47,6 @@ from topicnmf.vectorize.counting import (
     term_strings,
 )
 from topicnmf.vectorize.vectorizer import (
-    check_tokens,
     most_frequent,
     removal_counts,
     within_df_limits,
@@ -179,17 +178,8 @@ def vectorizer_from_table(config: VectorizerConfig, table: FrequencyTable) -> Ve
     """The fitted vectorizer the counts give: the in-memory rules for min_df, max_df and
     max_features (ties among max_features broken as the vectorizer does)."""
     n_docs = table.n_documents
-    if n_docs == 0:
-        raise VectorizerError("no documents to vectorize: the corpus is empty")
     terms, df, total = table.arrays()
-    if not terms:
-        check_tokens(config, table.tally, 0)  # names the rule that removed every token
-        raise VectorizerError(
-            f"no tokens found in {n_docs} documents: the documents are empty or token_pattern "
-            f"{config.token_pattern!r} matches nothing",
-            param="token_pattern",
-        )
-    keep = within_df_limits(config, table.tally, df)
+    keep = within_df_limits(config, table.tally, df)  # or says why no term is left
     keep = np.array(sorted(keep.tolist(), key=terms.__getitem__), dtype=np.int64)
     after_df = int(total[keep].sum())
     if config.max_features is not None and len(keep) > config.max_features:

@@ -258,7 +258,6 @@ def global_vectorizer(
     """
     from topicnmf.vectorize.counting import TokenTally
     from topicnmf.vectorize.vectorizer import (
-        check_tokens,
         most_frequent,
         removal_counts,
         within_df_limits,
@@ -274,11 +273,6 @@ def global_vectorizer(
     # array of strings took 1 s on 20 Newsgroups)
     ids: dict[str, int] = {}
     inverse = np.array([ids.setdefault(t, len(ids)) for p in parts for t in p[0]], dtype=np.int64)
-    if not len(inverse):
-        check_tokens(config, tally, 0)  # names the rule that removed every token
-        raise VectorizerError(
-            "no term found in the documents (all empty, or only stop words)", param="stop_words"
-        )
     order = sorted(range(len(ids)), key=list(ids).__getitem__)
     rank = np.empty(len(ids), dtype=np.int64)
     rank[order] = np.arange(len(ids))
