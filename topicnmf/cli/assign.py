@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from typing import Any
 
@@ -19,14 +18,13 @@ from topicnmf.cli.options import (
     limit_option,
     load_corpus,
     model_option,
-    model_path,
     output_options,
     pop_backend,
     pop_corpus_options,
     quiet_option,
 )
 from topicnmf.cli.output import OutputPlan, Reporter, open_text, print_table
-from topicnmf.cli.topics import load_model
+from topicnmf.cli.topics import load_model, model_input
 
 
 @click.command()
@@ -80,10 +78,7 @@ def assign(
     backend = pop_backend(kw)
     plan = OutputPlan()
     out = plan.data("-o", output, fmt)
-    path = model_path(model)
-    plan.input("-m", path)
-    if not os.path.isfile(path):
-        load_model(path)  # says what is wrong (missing, a folder, a pipe...) and stops
+    path = model_input(model, plan)
     documents = load_corpus(corpus, corpus_kw)
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)

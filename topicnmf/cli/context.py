@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,6 @@ from topicnmf.cli.options import (
     limit_option,
     load_corpus,
     model_option,
-    model_path,
     output_options,
     pop_corpus_options,
     quiet_option,
@@ -73,12 +71,10 @@ def weights(m: Any, texts: list[str], jobs: int | None) -> tuple[Any, Any]:
 
 
 def _model_input(model: str | None, plan: OutputPlan) -> str:
-    """The model's path, checked (missing, a folder...) before the corpus is read."""
-    path = model_path(model)
-    plan.input("-m", path)
-    if not os.path.isfile(path):
-        load_model(path)  # says what is wrong and stops
-    return path
+    # imported here, as load_model above
+    from topicnmf.cli.topics import model_input
+
+    return model_input(model, plan)
 
 
 def _iso(value: Any) -> str:

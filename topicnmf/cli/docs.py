@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from typing import Any
 
@@ -20,7 +19,6 @@ from topicnmf.cli.options import (
     jobs_option,
     load_corpus,
     model_option,
-    model_path,
     output_options,
     pop_backend,
     pop_corpus_options,
@@ -28,7 +26,7 @@ from topicnmf.cli.options import (
     usage_errors,
 )
 from topicnmf.cli.output import OutputPlan, Reporter, counted_batches, open_text, print_table
-from topicnmf.cli.topics import load_model
+from topicnmf.cli.topics import load_model, model_input
 
 DOCS_COLUMNS = ["topic", "label", "rank", "id", "weight", "snippet"]
 
@@ -133,10 +131,7 @@ def docs(
     backend = pop_backend(kw)
     plan = OutputPlan()
     out = plan.data("-o", output, fmt)
-    path = model_path(model)
-    plan.input("-m", path)
-    if not os.path.isfile(path):
-        load_model(path)  # says what is wrong (missing, a folder, a pipe...) and stops
+    path = model_input(model, plan)
     documents = load_corpus(corpus, corpus_kw) if corpus else None
     if documents is not None:
         report.reading_stdin(corpus)

@@ -19,13 +19,12 @@ from topicnmf.cli.options import (
     jobs_option,
     load_corpus,
     model_option,
-    model_path,
     pop_corpus_options,
     quiet_option,
     usage_errors,
 )
 from topicnmf.cli.output import OutputPlan, Reporter, counted_batches
-from topicnmf.cli.topics import info_rows, load_model, model_info
+from topicnmf.cli.topics import info_rows, load_model, model_info, model_input
 from topicnmf.errors import TopicNMFError
 
 
@@ -122,12 +121,9 @@ def report(
     columns, bin_spec = _context_settings(corpus, time_column, time_format, bins, group_column)
     plan = OutputPlan()
     out = plan.file("-o", output)
-    path = model_path(model)
-    plan.input("-m", path)
+    path = model_input(model, plan)
     if select_k_path:
         plan.input("--select-k", select_k_path)
-    if not os.path.isfile(path):
-        load_model(path)  # says what is wrong (missing, a folder, a pipe...) and stops
     with column_errors(columns):
         documents = load_corpus(corpus, corpus_kw, tuple(columns)) if corpus else None
     if documents is not None:

@@ -20,6 +20,18 @@ def load_model(path: str) -> Any:
     return TopicModel.load(path)
 
 
+def model_input(model: str | None, plan: Any) -> str:
+    """The model's path (-m, or the default), recorded as an input of ``plan`` and checked
+    (missing, a folder, a pipe...) before any corpus is read."""
+    import os
+
+    path = model_path(model)
+    plan.input("-m", path)
+    if not os.path.isfile(path):
+        load_model(path)  # says what is wrong and stops
+    return path
+
+
 def pick_model(positional: str | None, option: str | None) -> str:
     """The model named positionally or with -m (not both), else the default."""
     if positional and option:

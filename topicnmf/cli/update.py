@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +14,6 @@ from topicnmf.cli.options import (
     corpus_options,
     load_corpus,
     model_option,
-    model_path,
     pop_corpus_options,
     quiet_option,
     usage_errors,
@@ -173,18 +171,15 @@ def update(
     """
     import time
 
-    from topicnmf.cli.topics import load_model
+    from topicnmf.cli.topics import load_model, model_input
     from topicnmf.stream import update as update_model
 
     set_quiet(quiet)
     report = Reporter(quiet)
     corpus_kw = pop_corpus_options(kw)
     plan = OutputPlan()
-    path = model_path(model)
     out_file = plan.file("-o", output)
-    plan.input("-m", path)
-    if not os.path.isfile(path):
-        load_model(path)  # says what is wrong and stops
+    path = model_input(model, plan)
     documents = load_corpus(corpus, corpus_kw)
     report.reading_stdin(corpus)
     plan.corpus(documents, corpus)
