@@ -612,6 +612,23 @@ def _spy(monkeypatch, module: str, name: str, key: str) -> list:
     return seen
 
 
+def _spy_vectorizers(monkeypatch, module: str) -> list:
+    """The configs of the Vectorizers that ``module`` builds, in order."""
+    import importlib
+
+    vec_mod = importlib.import_module(module)
+    configs: list = []
+    real_vec = vec_mod.Vectorizer
+
+    class SpyVectorizer(real_vec):  # type: ignore[misc, valid-type]
+        def __init__(self, config, *args, **kwargs):
+            configs.append(config)
+            super().__init__(config, *args, **kwargs)
+
+    monkeypatch.setattr(vec_mod, "Vectorizer", SpyVectorizer)
+    return configs
+
+
 def _spy_method(monkeypatch, cls, name: str, key: str) -> list:
     real = getattr(cls, name)
     seen: list = []
@@ -672,17 +689,7 @@ def _select_k_own(tmp, fit, name=None):
 
 def _select_k_setting(tmp: Path, monkeypatch, name: str) -> None:
     seen = _spy(monkeypatch, "topicnmf.quality", "select_k", "nmf_config")
-    vectorizers: list = []
-    import topicnmf.vectorize as vec_mod
-
-    real_vec = vec_mod.Vectorizer
-
-    class SpyVectorizer(real_vec):  # type: ignore[misc, valid-type]
-        def __init__(self, config, *args, **kwargs):
-            vectorizers.append(config)
-            super().__init__(config, *args, **kwargs)
-
-    monkeypatch.setattr(vec_mod, "Vectorizer", SpyVectorizer)
+    vectorizers = _spy_vectorizers(monkeypatch, "topicnmf.vectorize")
     flag = "--" + name.replace("_", "-")
     value = {
         "min_df": "1", "max_df": "0.5", "max_features": "40", "ngram_range": "1,2",
@@ -1065,20 +1072,9 @@ _RULE_FIELDS = {
 def _rule_reaches(monkeypatch, module: str, name: str, command: list) -> None:
     """Run ``command`` with and without the option of rule ``name``, spying on the
     Vectorizer that ``module`` builds: the first must get the rule, the second not."""
-    import importlib
-
     from topicnmf.config import stop_words_for
 
-    vec_mod = importlib.import_module(module)
-    configs: list = []
-    real_vec = vec_mod.Vectorizer
-
-    class SpyVectorizer(real_vec):  # type: ignore[misc, valid-type]
-        def __init__(self, config, *args, **kwargs):
-            configs.append(config)
-            super().__init__(config, *args, **kwargs)
-
-    monkeypatch.setattr(vec_mod, "Vectorizer", SpyVectorizer)
+    configs = _spy_vectorizers(monkeypatch, module)
     args, field, expected = _RULE_FIELDS[name]
     if name == "language":
         expected = stop_words_for("french")
